@@ -18,6 +18,7 @@ libgtest-dev
 libgmock-dev
 libbenchmark-dev
 openssh-client
+openssh-server
 python3
 hyperfine
 "

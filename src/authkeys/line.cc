@@ -80,7 +80,18 @@ Result<ParsedLine> ParseAuthorizedKeysLine(std::string_view line) {
     }
   }
   auto parsed_options = ParseOptions(options_text);
-  if (!parsed_options) return Fail(parsed_options.error());
+  if (!parsed_options) {
+    // "ssh-ed448 AAAA...": sshd reads an unknown type name as options, but
+    // when neither it nor the next word makes sense the likely mistake is
+    // the key type; say so rather than "unknown key option".
+    if (options_text.find_first_of("=\",") == std::string_view::npos &&
+        key::FindKeyType(FirstToken(rest.substr(key_start))) == nullptr) {
+      return Fail("unknown_key_type", "\"" + std::string(options_text.substr(0, 64)) +
+                                          "\" is neither a key type OpenSSH knows (ssh-ed25519, "
+                                          "ecdsa-sha2-nistp256, ssh-rsa, ...) nor a key option");
+    }
+    return Fail(parsed_options.error());
+  }
 
   AuthorizedKey entry;
   entry.options = std::move(parsed_options->options);

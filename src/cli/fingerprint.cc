@@ -136,6 +136,10 @@ CommandOutput RunFingerprint(const FingerprintRequest& request) {
     bool have_comment = false;
     std::size_t key_at = start;  // offset of the key text within the line
     auto read = key::ReadKeyText(cp);
+    // When the line starts with a key type, its own error says what is wrong
+    // with the key; the retry after a host name would only hide it.
+    std::optional<Error> first_error;
+    if (!read && key::FindKeyType(cp.substr(0, cp.find_first_of(" \t"))) != nullptr) first_error = read.error();
     if (!read) {
       Skipped skip = SkipLeadingWord(cp);
       if (skip.kind != Skipped::kSsh1Bits) keygen_comment = start;
@@ -149,9 +153,10 @@ CommandOutput RunFingerprint(const FingerprintRequest& request) {
       }
     }
     if (!read) {
-      std::string reason = read.error().message;
+      const Error& error = first_error ? *first_error : read.error();
+      std::string reason = error.message;
       result.err += request.display_name + ":" + std::to_string(line_number) + ": not a public key: " + reason + "\n";
-      if (request.json) skipped.push_back({{"line", line_number}, {"code", read.error().code}, {"error", reason}});
+      if (request.json) skipped.push_back({{"line", line_number}, {"code", error.code}, {"error", reason}});
       continue;
     }
     std::string_view trailing = cp.substr(read->comment_offset);

@@ -36,7 +36,7 @@ class BlobParser {
                                        std::to_string(kMaxKeyBlobBytes));
     }
     wire::Reader r(key_.blob_);
-    auto name = r.CString();
+    auto name = CString(r);
     if (!name) return Truncated(name.error(), "key type");
     const KeyTypeInfo* declared = FindKeyType(*name);
     if (declared == nullptr) {
@@ -47,7 +47,7 @@ class BlobParser {
       return Fail("certificate_not_allowed", "a certificate is not allowed here; give a plain public key");
     }
     key_.type_ = &CanonicalKeyType(declared->algorithm, declared->curve, declared->certificate);
-    canonical_ = declared == key_.type_;
+    if (declared != key_.type_) canonical_ = false;
 
     if (declared->certificate) {
       auto cert = std::make_shared<Certificate>();
@@ -71,6 +71,15 @@ class BlobParser {
  private:
   PublicKey::Slice SliceOf(ByteView v) const {
     return {static_cast<std::uint32_t>(v.data() - key_.blob_.data()), static_cast<std::uint32_t>(v.size())};
+  }
+
+  // A cstring, remembering when it was written with the trailing NUL that
+  // OpenSSH tolerates (the canonical blob has none).
+  Result<std::string_view> CString(wire::Reader& r) {
+    std::size_t before = r.offset();
+    auto v = r.CString();
+    if (v && r.offset() - before != 4 + v->size()) canonical_ = false;
+    return v;
   }
 
   // An mpint, remembering when its encoding was not the shortest.
@@ -111,7 +120,7 @@ class BlobParser {
       }
       case Algorithm::kEcdsa:
       case Algorithm::kEcdsaSk: {
-        auto curve = r.CString();
+        auto curve = CString(r);
         if (!curve) return Truncated(curve.error(), "curve name");
         if (CurveFromIdentifier(*curve) != key_.type_->curve) {
           return Fail("curve_mismatch", "the key's curve \"" + std::string(curve->substr(0, 32)) +
@@ -147,7 +156,7 @@ class BlobParser {
       }
     }
     if (key_.type_->algorithm == Algorithm::kEcdsaSk || key_.type_->algorithm == Algorithm::kEd25519Sk) {
-      auto app = r.CString();
+      auto app = CString(r);
       if (!app) return Truncated(app.error(), "security key application");
       key_.application_ = SliceOf(AsBytes(*app));
     }

@@ -46,10 +46,14 @@ Result<ByteView> Reader::String() {
 Result<std::string_view> Reader::CString() {
   auto s = String();
   if (!s) return Fail(s.error());
-  if (!s->empty() && std::memchr(s->data(), 0, s->size()) != nullptr) {
+  ByteView v = *s;
+  // sshbuf_get_cstring() allows one NUL, as the last byte, and the value
+  // then ends before it.
+  if (!v.empty() && v.back() == 0) v = v.first(v.size() - 1);
+  if (!v.empty() && std::memchr(v.data(), 0, v.size()) != nullptr) {
     return Fail("nul_in_string", "a text field holds a NUL byte");
   }
-  return AsText(*s);
+  return AsText(v);
 }
 
 Result<ByteView> Reader::MPInt() {

@@ -23,7 +23,9 @@ class Reader {
   Result<std::uint64_t> U64();
   // A length-prefixed string, as a view into the input.
   Result<ByteView> String();
-  // A string that must hold no NUL byte (OpenSSH's sshbuf_get_cstring).
+  // A string that must hold no NUL byte except, as OpenSSH's
+  // sshbuf_get_cstring() allows, one as its last byte, which is not part of
+  // the value returned.
   Result<std::string_view> CString();
   // A non-negative mpint; returns its magnitude without leading zeros.
   Result<ByteView> MPInt();

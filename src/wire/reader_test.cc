@@ -107,11 +107,12 @@ TEST(Reader, FailedReadDoesNotConsumeTheBody) {
   EXPECT_EQ(r.remaining(), data.size() - r.offset());
 }
 
-TEST(Reader, CStringRejectsNulAnywhere) {
-  for (const Bytes& body : {B({0}), B({'a', 0}), B({0, 'a'}), B({'a', 0, 'b'})}) {
+TEST(Reader, CStringRejectsNulExceptAsLastByte) {
+  // sshbuf_get_cstring(): "Allow a \0 only at the end of the string".
+  for (const Bytes& body : {B({0, 0}), B({0, 'a'}), B({'a', 0, 'b'}), B({'a', 0, 0}), B({'a', 'b', 0, 'c', 0})}) {
     Bytes data = Str(body);
     auto s = Reader(data).CString();
-    ASSERT_FALSE(s.has_value());
+    ASSERT_FALSE(s.has_value()) << body.size();
     EXPECT_EQ(s.error().code, "nul_in_string");
   }
   Bytes ok = Str(B({'s', 's', 'h', '-', 'r', 's', 'a'}));
@@ -120,6 +121,19 @@ TEST(Reader, CStringRejectsNulAnywhere) {
   EXPECT_EQ(*s, "ssh-rsa");
   Bytes empty = Str({});
   EXPECT_EQ(*Reader(empty).CString(), "");
+}
+
+TEST(Reader, CStringTrailingNulIsConsumedButNotReturned) {
+  Bytes data = Concat(Str(B({'a', 'b', 0})), Str(B({0})));
+  Reader r(data);
+  auto a = r.CString();
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(*a, "ab");
+  EXPECT_EQ(a->size(), 2u);
+  auto b = r.CString();
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(*b, "");
+  EXPECT_TRUE(r.empty());
 }
 
 TEST(Reader, CStringAcceptsHighBytes) {
