@@ -7,6 +7,8 @@
 #include <exception>
 #include <iostream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -72,10 +74,40 @@ int RunLintCommand(const InputArgs& args) {
   return Emit(keyward::cli::RunLint(request));
 }
 
+// `keyward keys USER [FINGERPRINT]` runs on every ssh login, so it skips the
+// general argument parser: its grammar is fixed by sshd_config.
+bool IsKeysCommand(int argc, char** argv) { return argc >= 2 && std::string_view(argv[1]) == "keys"; }
+
+int RunKeysFast(int argc, char** argv) {
+  keyward::cli::StoreOptions where;
+  std::vector<std::string> words;
+  for (int i = 2; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) {
+      where.config_path = argv[++i];
+    } else if (arg.rfind("--config=", 0) == 0) {
+      where.config_path = std::string(arg.substr(9));
+    } else if (arg == "-h" || arg == "--help") {
+      std::fputs("usage: keyward keys [--config FILE] USER [FINGERPRINT]\n"
+                 "Prints USER's active keys for sshd's AuthorizedKeysCommand (%u %f).\n",
+                 stdout);
+      return 0;
+    } else {
+      words.emplace_back(arg);
+    }
+  }
+  if (words.empty() || words.size() > 2) {
+    std::fputs("usage: keyward keys [--config FILE] USER [FINGERPRINT]\n", stderr);
+    return 2;
+  }
+  return Emit(keyward::cli::RunKeys(where, words[0], words.size() == 2 ? words[1] : std::string()));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
+    if (IsKeysCommand(argc, argv)) return RunKeysFast(argc, argv);
     keyward::cli::SetLocaleLikeOpenSsh();
     CLI::App app{"keyward: who may log in with which SSH key"};
     app.require_subcommand(1);

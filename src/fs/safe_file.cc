@@ -209,8 +209,8 @@ Result<std::optional<std::string>> ReadFileIfExistsAt(int dirfd, const std::stri
 }
 
 Result<std::string> ReadFileAt(int dirfd, const std::string& name, Ownership owner, std::size_t max_bytes,
-                               std::string_view what) {
-  auto r = ReadFileIfExistsAt(dirfd, name, owner, max_bytes, what);
+                               std::string_view what, struct stat* info) {
+  auto r = ReadFileIfExistsAt(dirfd, name, owner, max_bytes, what, info);
   if (!r) return Fail(r.error());
   if (!r->has_value()) return Fail("missing", std::string(what) + " " + Quote(name) + " does not exist");
   return std::move(**r);
@@ -248,12 +248,12 @@ Result<void> AtomicReplaceAt(int dirfd, const std::string& name, std::string_vie
     }
   }
   if (auto ok = WriteAll(file.get(), content, temp); !ok) return fail(ok.error());
-  if (fsync(file.get()) != 0) return fail({"fsync_failed", "cannot flush " + temp + " to disk"});
+  if (mode.sync && fsync(file.get()) != 0) return fail({"fsync_failed", "cannot flush " + temp + " to disk"});
   if (renameat(dirfd, temp.c_str(), dirfd, name.c_str()) != 0) {
     int err = errno;
     return fail({"rename_failed", "cannot rename " + temp + " to " + name + ": " + std::strerror(err)});
   }
-  return SyncDirectory(dirfd);
+  return mode.sync ? SyncDirectory(dirfd) : Result<void>();
 }
 
 Result<void> CreateFileAt(int dirfd, const std::string& name, std::string_view content, mode_t mode) {

@@ -66,7 +66,7 @@ Result<UniqueFd> OpenDirectoryChain(const std::string& top, const std::string& p
 // link, owned by `owner` or root, not group or world writable, at most
 // `max_bytes`.
 Result<std::string> ReadFileAt(int dirfd, const std::string& name, Ownership owner, std::size_t max_bytes,
-                               std::string_view what);
+                               std::string_view what, struct stat* info = nullptr);
 
 // Like ReadFileAt, but a missing file is not an error. When `info` is
 // given it receives the file's fstat.
@@ -78,6 +78,9 @@ struct FileMode {
   mode_t mode = 0644;
   std::optional<uid_t> uid;  // set only when the caller may chown (root)
   std::optional<gid_t> gid;
+  // Off only for caches that detect a torn file themselves: the rename is
+  // still atomic, but neither the file nor the folder is synced.
+  bool sync = true;
 };
 
 // What an existing file looks like, so that a replacement can keep its mode

@@ -231,7 +231,11 @@ Result<std::vector<KeyEntry>> Store::ReadFolder(int dirfd, bool revoked) const {
     e.state = revoked ? KeyState::kRevoked : KeyState::kActive;
     auto name = ParseKeyFileName(e.file);
     if (name) e.name = std::move(*name);
-    auto text = fs::ReadFileAt(dirfd, e.file, owner(), kMaxKeyFileBytes, "the key file");
+    struct stat st {};
+    auto text = fs::ReadFileAt(dirfd, e.file, owner(), kMaxKeyFileBytes, "the key file", &st);
+    e.inode = static_cast<std::uint64_t>(st.st_ino);
+    e.size = static_cast<std::uint64_t>(st.st_size);
+    e.mtime_ns = MtimeNs(st);
     if (!text) {
       e.state = KeyState::kInvalid;
       e.problem = text.error().message;
@@ -270,7 +274,7 @@ Result<std::vector<KeyEntry>> Store::List(bool include_revoked) const {
   return active;
 }
 
-Result<RenderResult> Store::BuildRender() const {
+Result<RenderResult> Store::BuildRender(std::vector<KeyEntry>* entries_out) const {
   RenderResult r;
   auto readme = fs::ReadFileIfExistsAt(store_.get(), kReadmeFile, owner(), kMaxKeyFileBytes, "the README");
   if (!readme) return Fail(readme.error());
@@ -293,7 +297,7 @@ Result<RenderResult> Store::BuildRender() const {
   auto entries = ReadFolder(users_.get(), false);
   if (!entries) return Fail(entries.error());
   std::unordered_map<std::string, std::string> seen;  // plain blob -> file
-  for (const KeyEntry& e : *entries) {
+  for (KeyEntry& e : *entries) {
     if (!e.entry) {
       r.skipped.push_back({e.file, e.problem});
       continue;
@@ -314,8 +318,10 @@ Result<RenderResult> Store::BuildRender() const {
     }
     r.content += authkeys::FormatAuthorizedKey(*e.entry);
     r.content += "\n";
+    e.rendered = true;
     ++r.keys;
   }
+  if (entries_out != nullptr) *entries_out = std::move(*entries);
   return r;
 }
 
@@ -327,7 +333,8 @@ Result<std::optional<std::string>> Store::ReadAuthorizedKeys() const {
 Result<RenderResult> Store::RenderLocked(bool save_hand_edits) {
   struct stat users_st {};
   if (fstat(users_.get(), &users_st) != 0) return Fail("stat_failed", "cannot stat users/");
-  auto r = BuildRender();
+  std::vector<KeyEntry> entries;
+  auto r = BuildRender(&entries);
   if (!r) return Fail(r.error());
   auto [ak_parent, ak_name] = SplitPath(context_.authorized_keys);
   auto old_mode = fs::ExistingFileMode(ak_dir_.get(), ak_name, owner(), "authorized_keys");
@@ -361,20 +368,15 @@ Result<RenderResult> Store::RenderLocked(bool save_hand_edits) {
 
   // The index for AuthorizedKeysCommand lookups.
   std::vector<IndexRecord> records;
-  auto entries = ReadFolder(users_.get(), false);
-  if (!entries) return Fail(entries.error());
-  std::set<std::string> skipped_files;
-  for (const auto& s : r->skipped) skipped_files.insert(s.file);
-  for (const KeyEntry& e : *entries) {
-    if (!e.entry || skipped_files.count(e.file) != 0) continue;
-    struct stat st {};
-    if (fstatat(users_.get(), e.file.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+  records.reserve(entries.size());
+  for (const KeyEntry& e : entries) {
+    if (!e.rendered) continue;
     IndexRecord rec;
     rec.fingerprint = Fp(e.entry->key);
     rec.expiry = e.entry->options.expiry_time;
-    rec.inode = st.st_ino;
-    rec.size = static_cast<std::uint64_t>(st.st_size);
-    rec.mtime_ns = MtimeNs(st);
+    rec.inode = e.inode;
+    rec.size = e.size;
+    rec.mtime_ns = e.mtime_ns;
     rec.file = e.file;
     rec.line = authkeys::FormatAuthorizedKey(*e.entry);
     rec.cert_authority = e.entry->options.cert_authority;
@@ -383,6 +385,7 @@ Result<RenderResult> Store::RenderLocked(bool save_hand_edits) {
   std::string index = BuildIndex(MtimeNs(users_st), Hex(key::Sha256(AsBytes(r->content))), std::move(records));
   fs::FileMode index_mode;
   index_mode.mode = 0644;
+  index_mode.sync = false;  // a cache: readers check its trailer and fall back
   if (auto ok = fs::AtomicReplaceAt(store_.get(), kIndexFile, index, index_mode); !ok) return Fail(ok.error());
   return r;
 }

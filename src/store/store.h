@@ -45,6 +45,10 @@ struct KeyEntry {
   std::optional<authkeys::AuthorizedKey> entry;  // unset when the file is invalid
   KeyState state = KeyState::kActive;
   std::string problem;                           // why the file is invalid
+  std::uint64_t inode = 0;                       // from fstat, for keys.index
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+  bool rendered = false;                         // made it into authorized_keys
 };
 
 struct AddRequest {
@@ -134,7 +138,8 @@ class Store {
 
   fs::Ownership owner() const { return {context_.account.uid}; }
   Result<std::vector<KeyEntry>> ReadFolder(int dirfd, bool revoked) const;
-  Result<RenderResult> BuildRender() const;
+  // `entries` (optional) receives the users/ entries, marked `rendered`.
+  Result<RenderResult> BuildRender(std::vector<KeyEntry>* entries = nullptr) const;
   // `save_hand_edits`: keep a copy of an authorized_keys that keyward did
   // not write before replacing it (off when the caller already saved it).
   Result<RenderResult> RenderLocked(bool save_hand_edits = true);
