@@ -17,10 +17,16 @@ libcli11-dev
 libgtest-dev
 libgmock-dev
 libbenchmark-dev
+libcurl4-openssl-dev
+libcpp-httplib-dev
+libqrencode-dev
 openssh-client
 openssh-server
 python3
 hyperfine
+wrk
+chromium
+nodejs
 "
 
 missing=""

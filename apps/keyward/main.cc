@@ -17,6 +17,7 @@
 #include "cli/store_commands.h"
 #include "cli/terminal_text.h"
 #include "fs/read_file.h"
+#include "totp_command.h"
 
 namespace {
 
@@ -188,6 +189,8 @@ int main(int argc, char** argv) {
     keys->add_option("user", keys_user, "The user sshd asks about (%u)")->required();
     keys->add_option("fingerprint", keys_fingerprint, "Only the key with this fingerprint (%f)");
 
+    keyward::app::TotpCommand totp(app);
+
     CLI11_PARSE(app, argc, argv);
     using namespace keyward::cli;
     if (fingerprint->parsed()) return RunFingerprintCommand(fp_args, hash);
@@ -202,6 +205,7 @@ int main(int argc, char** argv) {
     if (import->parsed()) return Emit(RunImport(where, import_file, import_owner));
     if (prune->parsed()) return Emit(RunPrune(where));
     if (keys->parsed()) return Emit(RunKeys(where, keys_user, keys_fingerprint));
+    if (totp.parsed()) return totp.Run();
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "keyward: %s\n", e.what());

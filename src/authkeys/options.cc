@@ -103,29 +103,20 @@ std::optional<std::uint64_t> ParseAbsoluteTime(std::string_view s) {
     utc = true;
     len -= 3;
   }
-  std::string iso;
-  const char* format = nullptr;
-  switch (len) {
-    case 8:
-      format = "%Y-%m-%d";
-      iso = std::string(s.substr(0, 4)) + "-" + std::string(s.substr(4, 2)) + "-" + std::string(s.substr(6, 2));
-      break;
-    case 12:
-      format = "%Y-%m-%dT%H:%M";
-      iso = std::string(s.substr(0, 4)) + "-" + std::string(s.substr(4, 2)) + "-" + std::string(s.substr(6, 2)) +
-            "T" + std::string(s.substr(8, 2)) + ":" + std::string(s.substr(10, 2));
-      break;
-    case 14:
-      format = "%Y-%m-%dT%H:%M:%S";
-      iso = std::string(s.substr(0, 4)) + "-" + std::string(s.substr(4, 2)) + "-" + std::string(s.substr(6, 2)) +
-            "T" + std::string(s.substr(8, 2)) + ":" + std::string(s.substr(10, 2)) + ":" +
-            std::string(s.substr(12, 2));
-      break;
-    default:
-      return std::nullopt;
+  if (len != 8 && len != 12 && len != 14) return std::nullopt;
+  auto part = [s](std::size_t at, std::size_t n) { return std::string(s.substr(at, n)); };
+  std::string iso = part(0, 4) + "-" + part(4, 2) + "-" + part(6, 2);
+  std::string format = "%Y-%m-%d";
+  if (len >= 12) {
+    iso += "T" + part(8, 2) + ":" + part(10, 2);
+    format += "T%H:%M";
+  }
+  if (len == 14) {
+    iso += ":" + part(12, 2);
+    format += ":%S";
   }
   struct tm tm {};
-  const char* end = strptime(iso.c_str(), format, &tm);
+  const char* end = strptime(iso.c_str(), format.c_str(), &tm);
   if (end == nullptr || *end != '\0') return std::nullopt;
   time_t t = utc ? timegm(&tm) : mktime(&tm);
   if (t < 0) return std::nullopt;

@@ -66,7 +66,7 @@ struct AcceptCase {
   Edit expect;       // applied to the authorized_keys defaults
 };
 
-const std::string k1025a = std::string(1024, 'a');
+const std::string kHost1024 = std::string(1024, 'a');
 
 std::vector<AcceptCase> AcceptCases() {
   return {
@@ -161,7 +161,7 @@ std::vector<AcceptCase> AcceptCases() {
       {"permitopen=\"h: 80\"", "", [](Options& o) { o.permitopen = {"h: 80"}; }},
       {"permitopen=\"h:+80\"", "", [](Options& o) { o.permitopen = {"h:+80"}; }},
       {"permitopen=\"h:0080\"", "", [](Options& o) { o.permitopen = {"h:0080"}; }},
-      {"permitopen=\"" + k1025a + ":1\"", "", [](Options& o) { o.permitopen = {k1025a + ":1"}; }},
+      {"permitopen=\"" + kHost1024 + ":1\"", "", [](Options& o) { o.permitopen = {kHost1024 + ":1"}; }},
       // permitlisten=: a bare port listens on every address.
       {"permitlisten=\"80\"", "", [](Options& o) { o.permitlisten = {"*:80"}; }},
       {"permitlisten=\"*\"", "", [](Options& o) { o.permitlisten = {"*:*"}; }},

@@ -1,6 +1,11 @@
 #include "cli/store_commands.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cstdlib>
 #include <ctime>
@@ -124,11 +129,6 @@ Result<store::StoreContext> ResolveStoreContext(const StoreOptions& o) {
     if (!account) return Fail(account.error());
     ctx.account = std::move(*account);
   }
-  // Root works on a user's files only with that user's rights, so that
-  // nothing planted in a home folder can make it write elsewhere.
-  if (geteuid() == 0 && ctx.account.uid != 0) {
-    if (auto ok = fs::DropPrivileges(ctx.account.name, ctx.account.uid, ctx.account.gid); !ok) return Fail(ok.error());
-  }
   if (!o.store_dir.empty()) {
     if (o.store_dir.front() != '/') {
       char cwd[4096];
@@ -152,12 +152,52 @@ Result<store::StoreContext> ResolveStoreContext(const StoreOptions& o) {
     if (!ak) return Fail(ak.error());
     ctx.authorized_keys = *ak;
   }
+  // Root works on a user's files only with that user's rights, so that
+  // nothing planted in a home folder can make it write elsewhere.
+  if (!o.keep_privileges && geteuid() == 0 && ctx.account.uid != 0) {
+    if (auto ok = fs::DropPrivileges(ctx.account.name, ctx.account.uid, ctx.account.gid); !ok) return Fail(ok.error());
+  }
   return ctx;
 }
 
+namespace {
+
+// A central store (/var/lib/keyward/%u) lives in a root-owned folder the
+// user cannot write: root makes the user's folder there and hands it over,
+// before dropping to the user for everything else. Inside a home the user
+// makes it.
+Result<void> MakeCentralStoreFolder(const store::StoreContext& ctx) {
+  const std::string& home = ctx.account.home;
+  bool in_home = ctx.store_dir.size() > home.size() && ctx.store_dir.compare(0, home.size(), home) == 0 &&
+                 ctx.store_dir[home.size()] == '/';
+  if (in_home || geteuid() != 0 || ctx.account.uid == 0) return {};
+  auto [parent, name] = store::SplitPath(ctx.store_dir);
+  auto parent_fd = fs::OpenDirectory(parent, fs::Ownership{0}, "the folder of the key stores");
+  if (!parent_fd) return Fail(parent_fd.error());
+  // Readable by a dedicated AuthorizedKeysCommandUser: public keys only.
+  if (mkdirat(parent_fd->get(), name.c_str(), 0755) != 0) {
+    if (errno == EEXIST) return {};
+    return Fail("mkdir_failed", "cannot create " + ctx.store_dir + ": " + std::strerror(errno));
+  }
+  if (fchownat(parent_fd->get(), name.c_str(), ctx.account.uid, ctx.account.gid, AT_SYMLINK_NOFOLLOW) != 0) {
+    return Fail("chown_failed", "cannot give " + ctx.store_dir + " to " + ctx.account.name);
+  }
+  return {};
+}
+
+}  // namespace
+
 CommandOutput RunInit(const StoreOptions& o) {
-  auto ctx = ResolveStoreContext(o);
+  StoreOptions root_first = o;
+  root_first.keep_privileges = true;
+  auto ctx = ResolveStoreContext(root_first);
   if (!ctx) return Failed(ctx.error());
+  if (auto ok = MakeCentralStoreFolder(*ctx); !ok) return Failed(ok.error());
+  if (geteuid() == 0 && ctx->account.uid != 0) {
+    if (auto ok = fs::DropPrivileges(ctx->account.name, ctx->account.uid, ctx->account.gid); !ok) {
+      return Failed(ok.error());
+    }
+  }
   auto report = store::Store::Init(*ctx);
   if (!report) return Failed(report.error());
   CommandOutput out;
@@ -393,7 +433,7 @@ CommandOutput RunKeys(const StoreOptions& o, const std::string& user, const std:
   with_account.account = user;
   auto ctx = ResolveStoreContext(with_account);
   if (!ctx) return Failed(ctx.error());
-  auto st = store::Store::Open(*ctx);
+  auto st = store::Store::OpenForLookup(*ctx);
   if (!st) {
     // No store: the account is not managed by keyward.
     if (st.error().code == "missing") return out;

@@ -19,6 +19,7 @@ struct StoreOptions {
   std::string store_dir;        // empty: from the configuration's template
   std::string authorized_keys;  // empty: from the template, or <store>/authorized_keys with --store
   std::int64_t now = 0;
+  bool keep_privileges = false;  // the caller drops them itself (init)
 };
 
 // Resolves the account and paths, and when running as root for another

@@ -1,10 +1,13 @@
 // keyward's configuration: one JSON file (/etc/keyward.conf by default),
-// read strictly. An unknown setting, a wrong type or a bad value is an error
-// that names the setting.
+// read strictly, one schema for every program. An unknown setting, a wrong
+// type or a bad value is an error that names the setting (and never echoes
+// a value: one of them is a credential).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/error.h"
 #include "key/policy.h"
@@ -13,6 +16,41 @@ namespace keyward::config {
 
 inline constexpr const char* kDefaultConfigPath = "/etc/keyward.conf";
 inline constexpr std::size_t kMaxConfigBytes = 1 << 20;
+inline constexpr std::size_t kMaxCommandArgs = 32;
+
+// Where accounts come from: system users, or folders under a path (shared
+// accounts and the demo: the account "alice" is the folder <path>/alice).
+enum class AccountSource { kPasswd, kDirectory };
+
+struct AccountsConfig {
+  AccountSource source = AccountSource::kPasswd;
+  std::string path;  // the directory source's folder
+  // Directory accounts keep their store in their folder (%h is the folder)
+  // unless these say otherwise; the top-level templates are for passwd.
+  std::string store_template = "%h";
+  std::string authorized_keys_template = "%h/authorized_keys";
+};
+
+// How a message leaves keywardd (src/daemon/notifier.h).
+enum class Channel { kTwilio, kCommand, kSendmail, kConsole };
+const char* ChannelName(Channel channel);
+
+struct ChannelConfig {
+  ChannelConfig() = default;
+  explicit ChannelConfig(Channel c) : channel(c) {}
+
+  Channel channel = Channel::kTwilio;
+  std::vector<std::string> command;              // "command": argv, no shell
+  std::string sendmail = "/usr/sbin/sendmail";   // "sendmail": the program
+  std::string from = "keyward@localhost";        // "sendmail": the From address
+  std::string to;                                // alerts only: the recipient
+};
+
+struct RateLimits {
+  unsigned logins_per_account_per_hour = 10;
+  unsigned logins_per_client_per_hour = 30;
+  unsigned verify_tries = 5;  // wrong codes before a login is dead
+};
 
 struct Config {
   // Where an account's store lives and where its authorized_keys is
@@ -20,11 +58,40 @@ struct Config {
   std::string store_template = "%h/.ssh";
   std::string authorized_keys_template = "%h/.ssh/authorized_keys";
   key::KeyPolicy key_policy;
+
+  // keywardd and keyward-web. admin_user and web_user have no default:
+  // CheckDaemonConfig refuses a configuration without them.
+  std::string admin_user;               // receives the alerts
+  std::string web_user;                 // the only non-root uid served on the socket
+  std::string group;                    // the socket's group; empty: web_user's primary group
+  std::string socket = "/run/keyward/keywardd.sock";
+  std::int64_t token_ttl = 300;         // seconds a code is good for
+  std::int64_t session_idle = 600;
+  std::int64_t session_max = 3600;
+  unsigned max_key_days = 0;            // 0: keys may never expire
+  std::string sms_number;               // Twilio's From
+  std::string twilio_sid;
+  std::string twilio_token;             // a credential: never logged, never in an error
+  std::string twilio_base_url = "https://api.twilio.com";
+  AccountsConfig accounts;
+  ChannelConfig codes;                  // how codes reach users
+  ChannelConfig alerts{Channel::kSendmail};  // how changes reach admin_user
+  RateLimits rate_limits;
+  std::string audit_log = "/var/log/keyward/audit.log";
+  std::string state_dir = "/var/lib/keyward";
 };
 
 Result<Config> ParseConfig(std::string_view json_text);
 
 // Reads `path`; when `must_exist` is false a missing file gives defaults.
 Result<Config> LoadConfig(const std::string& path, bool must_exist);
+
+// What keywardd needs beyond a well-formed file: the required settings,
+// and the credentials of the channels it is told to use.
+Result<void> CheckDaemonConfig(const Config& config);
+
+// A complete sample: every setting with its default and a comment on each
+// (JSON with // comments, which ParseConfig accepts).
+std::string SampleConfig();
 
 }  // namespace keyward::config

@@ -257,14 +257,25 @@ Result<void> AtomicReplaceAt(int dirfd, const std::string& name, std::string_vie
 }
 
 Result<void> CreateFileAt(int dirfd, const std::string& name, std::string_view content, mode_t mode) {
-  int fd = openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-  if (fd < 0) return SysFail(errno == EEXIST ? "exists" : "create_failed", "cannot create", name, errno);
+  // Written under a temporary (dot) name and renamed into place without
+  // replacing anything, so that a crash never leaves a half-written file
+  // under `name` (an empty key file in users/, say).
+  if (struct stat st {}; fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    return SysFail("exists", "cannot create", name, EEXIST);
+  }
+  std::string temp = ".keyward-new-" + RandomSuffix();
+  int fd = openat(dirfd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return SysFail("create_failed", "cannot create", name, errno);
   UniqueFd file(fd);
   auto ok = WriteAll(file.get(), content, name);
   if (ok && fchmod(file.get(), mode) != 0) ok = Fail("chmod_failed", "cannot set the mode of " + name);
   if (ok && fsync(file.get()) != 0) ok = Fail("fsync_failed", "cannot flush " + name + " to disk");
+  if (ok && renameat2(dirfd, temp.c_str(), dirfd, name.c_str(), RENAME_NOREPLACE) != 0) {
+    int err = errno;
+    ok = SysFail(err == EEXIST ? "exists" : "create_failed", "cannot create", name, err);
+  }
   if (!ok) {
-    unlinkat(dirfd, name.c_str(), 0);
+    unlinkat(dirfd, temp.c_str(), 0);
     return ok;
   }
   return {};

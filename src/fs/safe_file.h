@@ -91,7 +91,9 @@ Result<std::optional<FileMode>> ExistingFileMode(int dirfd, const std::string& n
 // Replaces `name` in `dirfd` atomically with `content`.
 Result<void> AtomicReplaceAt(int dirfd, const std::string& name, std::string_view content, const FileMode& mode);
 
-// Creates `name` with `content`; fails if it exists (O_EXCL), syncs it.
+// Creates `name` with `content`, synced: written under a temporary dot name
+// and renamed into place without replacing anything, so that no one (and no
+// crash) sees a half-written file. Fails ("exists") if `name` exists.
 Result<void> CreateFileAt(int dirfd, const std::string& name, std::string_view content, mode_t mode);
 
 // Moves a file between two folders; fails when the target exists.

@@ -52,10 +52,14 @@ std::vector<Error> CheckKeyPolicy(const PublicKey& key, const KeyPolicy& policy)
 
 Result<std::set<Algorithm>> ParseAlgorithmList(std::string_view list) {
   std::set<Algorithm> out;
-  while (!list.empty()) {
+  if (list.empty()) return Fail("bad_policy", "the key policy allows no algorithm at all");
+  // Every item must name an algorithm: "ed25519," and "ed25519,,rsa" are
+  // refused like ",ed25519" is.
+  for (bool more = true; more;) {
     std::size_t comma = list.find(',');
     std::string_view item = list.substr(0, comma);
-    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    more = comma != std::string_view::npos;
+    list = more ? list.substr(comma + 1) : std::string_view();
     if (item == "ed25519") out.insert(Algorithm::kEd25519);
     else if (item == "ecdsa") out.insert(Algorithm::kEcdsa);
     else if (item == "rsa") out.insert(Algorithm::kRsa);

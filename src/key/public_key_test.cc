@@ -414,8 +414,8 @@ TEST(ParsePublicKeyBlob, MustRejectList) {
 
 TEST(ParsePublicKeyBlob, Ed25519AcceptsAny32Bytes) {
   // OpenSSH does not check that the bytes are a curve point.
-  for (std::uint8_t fill : {0x00, 0x01, 0xff}) {
-    auto r = ParsePublicKeyBlob(Blob().Str("ssh-ed25519").Str(Repeat(fill, 32)).Take());
+  for (int fill : {0x00, 0x01, 0xff}) {
+    auto r = ParsePublicKeyBlob(Blob().Str("ssh-ed25519").Str(Repeat(static_cast<std::uint8_t>(fill), 32)).Take());
     ASSERT_TRUE(r.has_value()) << r.error().message;
     EXPECT_EQ(r->bits(), 256u);
   }

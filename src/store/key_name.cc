@@ -77,9 +77,13 @@ Result<void> ValidateDate(std::string_view d) {
   for (char c : d) {
     if (c < '0' || c > '9') return Fail("bad_date", "a date is YYYYMMDD");
   }
+  int year = (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + (d[3] - '0');
   int month = (d[4] - '0') * 10 + (d[5] - '0');
   int day = (d[6] - '0') * 10 + (d[7] - '0');
-  if (month < 1 || month > 12 || day < 1 || day > 31) return Fail("bad_date", "the date " + std::string(d) + " does not exist");
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  int days_in_month = month >= 1 && month <= 12 ? kDays[month - 1] + (month == 2 && leap ? 1 : 0) : 0;
+  if (day < 1 || day > days_in_month) return Fail("bad_date", "the date " + std::string(d) + " does not exist");
   return {};
 }
 

@@ -7,7 +7,7 @@ namespace keyward::store {
 
 namespace {
 
-constexpr std::string_view kMagic = "keyward-index 1 ";
+constexpr std::string_view kMagic = "keyward-index 2 ";
 
 template <typename T>
 bool ParseNumber(std::string_view s, T& out) {
@@ -38,14 +38,15 @@ std::string FormatRecord(const IndexRecord& r) {
 }  // namespace
 
 std::string BuildIndex(std::int64_t users_mtime_ns, const std::string& rendered_sha256,
-                       std::vector<IndexRecord> records) {
+                       const std::string& previous_sha256, std::vector<IndexRecord> records) {
   std::stable_partition(records.begin(), records.end(), [](const IndexRecord& r) { return r.cert_authority; });
   auto cas = static_cast<std::size_t>(
       std::count_if(records.begin(), records.end(), [](const IndexRecord& r) { return r.cert_authority; }));
   std::sort(records.begin() + static_cast<std::ptrdiff_t>(cas), records.end(),
             [](const IndexRecord& a, const IndexRecord& b) { return a.fingerprint < b.fingerprint; });
   std::string out(kMagic);
-  out += std::to_string(users_mtime_ns) + " " + rendered_sha256 + " " + std::to_string(records.size()) + " " +
+  out += std::to_string(users_mtime_ns) + " " + rendered_sha256 + " " +
+         (previous_sha256.empty() ? std::string("-") : previous_sha256) + " " + std::to_string(records.size()) + " " +
          std::to_string(cas) + "\n";
   for (const IndexRecord& r : records) out += FormatRecord(r);
   out += "end " + std::to_string(records.size()) + "\n";
@@ -70,13 +71,14 @@ Result<IndexView> IndexView::Open(std::string_view bytes) {
   if (bytes.substr(0, kMagic.size()) != kMagic) return Corrupt("it does not start with the index header");
   std::size_t nl = bytes.find('\n');
   if (nl == std::string_view::npos) return Corrupt("the header has no end");
-  auto h = Split(bytes.substr(kMagic.size(), nl - kMagic.size()), ' ', 4);
+  auto h = Split(bytes.substr(kMagic.size(), nl - kMagic.size()), ' ', 5);
   IndexView view;
-  if (h.size() != 4 || !ParseNumber(h[0], view.header_.users_mtime_ns) || !ParseNumber(h[2], view.header_.count) ||
-      !ParseNumber(h[3], view.header_.cert_authorities) || view.header_.cert_authorities > view.header_.count) {
+  if (h.size() != 5 || !ParseNumber(h[0], view.header_.users_mtime_ns) || !ParseNumber(h[3], view.header_.count) ||
+      !ParseNumber(h[4], view.header_.cert_authorities) || view.header_.cert_authorities > view.header_.count) {
     return Corrupt("the header is malformed");
   }
   view.header_.rendered_sha256 = std::string(h[1]);
+  if (h[2] != "-") view.header_.previous_sha256 = std::string(h[2]);
   // A torn or truncated index lacks its trailer.
   std::string trailer = "end " + std::to_string(view.header_.count) + "\n";
   if (bytes.size() < nl + 1 + trailer.size() || bytes.substr(bytes.size() - trailer.size()) != trailer) {

@@ -2,7 +2,8 @@
 // render, so that sshd's AuthorizedKeysCommand finds one key among 100,000
 // without reading them all.
 //
-//   keyward-index 1 <users/ mtime ns> <sha256 hex of the rendered file> <n> <ca>
+//   keyward-index 2 <users/ mtime ns> <sha256 hex of the rendered file> <sha256 hex of the file it
+//                   replaces, or -> <n> <ca>
 //   <fingerprint>\t<expiry>\t<inode>\t<size>\t<mtime ns>\t<file>\t<line>   (x n, by fingerprint;
 //                                                                      cert-authority lines first)
 //   end <n>
@@ -36,12 +37,16 @@ struct IndexRecord {
 struct IndexHeader {
   std::int64_t users_mtime_ns = 0;
   std::string rendered_sha256;
+  // The file the render replaced: the index is written before the rename,
+  // so after a crash between the two authorized_keys holds one of these two
+  // (neither one is a hand edit). Empty when there was none.
+  std::string previous_sha256;
   std::size_t count = 0;
   std::size_t cert_authorities = 0;
 };
 
 std::string BuildIndex(std::int64_t users_mtime_ns, const std::string& rendered_sha256,
-                       std::vector<IndexRecord> records);
+                       const std::string& previous_sha256, std::vector<IndexRecord> records);
 
 // A parsed view over an index's bytes (which the caller keeps alive, e.g.
 // mapped). Only the header and trailer are checked up front; lookups touch

@@ -84,6 +84,29 @@ std::string JoinReasons(const std::vector<Error>& errors) {
 
 std::string Fp(const key::PublicKey& k) { return key::Fingerprint(k); }
 
+// A line keyward writes must be one line: sshd's option parser accepts a
+// newline or CR inside a quoted value, the key file reader does not.
+Result<void> OneLine(std::string_view line) {
+  if (line.find_first_of(std::string_view("\n\r\0", 3)) != std::string_view::npos) {
+    return Fail("bad_option", "an option value holds a newline, carriage return or NUL; options must be on one line");
+  }
+  return {};
+}
+
+// What a change writes after the key files (the audit log, authorized_keys)
+// is checked before anything is changed, so that a refusal (a symlink, a
+// FIFO, a hard link, a group-writable file) leaves the store as it was.
+Result<void> CheckChangeTargets(int store_fd, int ak_dir, const std::string& authorized_keys, fs::Ownership owner) {
+  if (auto ok = fs::ExistingFileMode(store_fd, kAuditLogFile, owner, "the audit log"); !ok) return Fail(ok.error());
+  if (auto ok = fs::ReadFileIfExistsAt(store_fd, kReadmeFile, owner, kMaxKeyFileBytes, "the README"); !ok) {
+    return Fail(ok.error());
+  }
+  if (auto ok = fs::ExistingFileMode(ak_dir, SplitPath(authorized_keys).second, owner, "authorized_keys"); !ok) {
+    return Fail(ok.error());
+  }
+  return {};
+}
+
 }  // namespace
 
 const char* KeyStateName(KeyState state) {
@@ -169,6 +192,9 @@ Result<std::string> Store::Init(const StoreContext& context) {
     report += "created " + context.store_dir + "/" + kReadmeFile + "\n";
     if (auto ok = fs::SyncDirectory(store->get()); !ok) return Fail(ok.error());
   }
+  // The lock file exists from the start, so that commands that change
+  // nothing (a selector that matches no key) leave the store as it was.
+  if (auto lock = fs::FileLock::Acquire(store->get(), kLockFile, owner); !lock) return Fail(lock.error());
   // An existing authorized_keys is never overwritten by init; its keys are
   // brought in by import.
   auto opened = Open(context);
@@ -193,7 +219,10 @@ Result<std::string> Store::Init(const StoreContext& context) {
   return report;
 }
 
-Result<Store> Store::Open(const StoreContext& context) {
+Result<Store> Store::Open(const StoreContext& context) { return OpenImpl(context, true); }
+Result<Store> Store::OpenForLookup(const StoreContext& context) { return OpenImpl(context, false); }
+
+Result<Store> Store::OpenImpl(const StoreContext& context, bool open_authorized_keys_folder) {
   fs::Ownership owner{context.account.uid};
   auto store = fs::OpenDirectoryChain(context.account.home, context.store_dir, owner, "the key store");
   if (!store) {
@@ -212,6 +241,9 @@ Result<Store> Store::Open(const StoreContext& context) {
     Error e = revoked.error();
     if (e.code == "missing") e.message += "; the store is not initialised: run `keyward init`";
     return Fail(std::move(e));
+  }
+  if (!open_authorized_keys_folder) {
+    return Store(context, std::move(*store), std::move(*users), std::move(*revoked), fs::UniqueFd());
   }
   auto [ak_parent, ak_name] = SplitPath(context.authorized_keys);
   auto ak_dir = fs::OpenDirectoryChain(context.account.home, ak_parent, owner, "the folder of authorized_keys");
@@ -342,14 +374,20 @@ Result<RenderResult> Store::RenderLocked(bool save_hand_edits) {
   auto old = ReadAuthorizedKeys();
   if (!old) return Fail(old.error());
 
-  // What keyward wrote last time, to tell a hand edit from our own file.
-  std::string last_rendered;
+  // What keyward wrote last time, to tell a hand edit from our own file:
+  // the index names the last render and the file it replaced (a crash
+  // between writing the index and the rename leaves the latter).
+  std::string last_rendered, last_replaced;
   if (auto idx = fs::ReadFileIfExistsAt(store_.get(), kIndexFile, owner(), kMaxAuthorizedKeysBytes, "keys.index");
       idx && idx->has_value()) {
-    if (auto view = IndexView::Open(**idx); view) last_rendered = view->header().rendered_sha256;
+    if (auto view = IndexView::Open(**idx); view) {
+      last_rendered = view->header().rendered_sha256;
+      last_replaced = view->header().previous_sha256;
+    }
   }
-  if (save_hand_edits && old->has_value() && **old != r->content &&
-      Hex(key::Sha256(AsBytes(**old))) != last_rendered) {
+  std::string old_sha = old->has_value() ? Hex(key::Sha256(AsBytes(**old))) : std::string();
+  if (save_hand_edits && old->has_value() && **old != r->content && old_sha != last_rendered &&
+      old_sha != last_replaced) {
     std::string copy = ak_name + ".keyward-saved-" + FormatUtcTimestamp(context_.now);
     for (char& c : copy) {
       if (c == ':') c = '-';
@@ -358,15 +396,9 @@ Result<RenderResult> Store::RenderLocked(bool save_hand_edits) {
     if (!saved && saved.error().code != "exists") return Fail(saved.error());
     r->saved_copy = ak_parent + "/" + copy;
   }
-  if (!old->has_value() || **old != r->content) {
-    fs::FileMode mode;
-    if (old_mode->has_value()) mode = **old_mode;
-    else mode.mode = 0600;
-    if (auto ok = fs::AtomicReplaceAt(ak_dir_.get(), ak_name, r->content, mode); !ok) return Fail(ok.error());
-    r->changed = true;
-  }
 
-  // The index for AuthorizedKeysCommand lookups.
+  // The index for AuthorizedKeysCommand lookups, written before
+  // authorized_keys (see above).
   std::vector<IndexRecord> records;
   records.reserve(entries.size());
   for (const KeyEntry& e : entries) {
@@ -382,11 +414,20 @@ Result<RenderResult> Store::RenderLocked(bool save_hand_edits) {
     rec.cert_authority = e.entry->options.cert_authority;
     records.push_back(std::move(rec));
   }
-  std::string index = BuildIndex(MtimeNs(users_st), Hex(key::Sha256(AsBytes(r->content))), std::move(records));
+  std::string index =
+      BuildIndex(MtimeNs(users_st), Hex(key::Sha256(AsBytes(r->content))), old_sha, std::move(records));
   fs::FileMode index_mode;
   index_mode.mode = 0644;
   index_mode.sync = false;  // a cache: readers check its trailer and fall back
   if (auto ok = fs::AtomicReplaceAt(store_.get(), kIndexFile, index, index_mode); !ok) return Fail(ok.error());
+
+  if (!old->has_value() || **old != r->content) {
+    fs::FileMode mode;
+    if (old_mode->has_value()) mode = **old_mode;
+    else mode.mode = 0600;
+    if (auto ok = fs::AtomicReplaceAt(ak_dir_.get(), ak_name, r->content, mode); !ok) return Fail(ok.error());
+    r->changed = true;
+  }
   return r;
 }
 
@@ -515,10 +556,16 @@ Result<ChangeResult> Store::Add(const AddRequest& request) {
     }
     entry.options = std::move(options->options);
   }
+  if (entry.options.expiry_time != 0 && entry.options.expiry_time <= static_cast<std::uint64_t>(context_.now)) {
+    return Fail("bad_expiry", "the key's expiry-time is already past, so sshd would refuse it; give a later date");
+  }
   entry.comment = authkeys::CleanComment(entry.comment);
 
   auto lock = fs::FileLock::Acquire(store_.get(), kLockFile, owner());
   if (!lock) return Fail(lock.error());
+  if (auto ok = CheckChangeTargets(store_.get(), ak_dir_.get(), context_.authorized_keys, owner()); !ok) {
+    return Fail(ok.error());
+  }
   auto existing = List(true);
   if (!existing) return Fail(existing.error());
   for (const KeyEntry& e : *existing) {
@@ -533,6 +580,7 @@ Result<ChangeResult> Store::Add(const AddRequest& request) {
   auto file = NextFileName(name);
   if (!file) return Fail(file.error());
   std::string content = authkeys::FormatAuthorizedKey(entry) + "\n";
+  if (auto ok = OneLine(std::string_view(content).substr(0, content.size() - 1)); !ok) return Fail(ok.error());
   // What is written must read back to the same key and options.
   auto check = authkeys::ParseAuthorizedKeysLine(std::string_view(content).substr(0, content.size() - 1));
   if (!check || !check->entry || !(check->entry->options == entry.options) ||
@@ -577,6 +625,9 @@ Result<std::vector<KeyEntry*>> Store::Select(std::vector<KeyEntry>& entries, con
 Result<ChangeResult> Store::Move(const Selector& selector, bool revoke) {
   auto lock = fs::FileLock::Acquire(store_.get(), kLockFile, owner());
   if (!lock) return Fail(lock.error());
+  if (auto ok = CheckChangeTargets(store_.get(), ak_dir_.get(), context_.authorized_keys, owner()); !ok) {
+    return Fail(ok.error());
+  }
   int from = revoke ? users_.get() : revoked_.get();
   int to = revoke ? revoked_.get() : users_.get();
   auto entries = ReadFolder(from, !revoke);
@@ -627,6 +678,9 @@ Result<ChangeResult> Store::Reinstate(const Selector& selector) { return Move(se
 Result<ChangeResult> Store::Prune() {
   auto lock = fs::FileLock::Acquire(store_.get(), kLockFile, owner());
   if (!lock) return Fail(lock.error());
+  if (auto ok = CheckChangeTargets(store_.get(), ak_dir_.get(), context_.authorized_keys, owner()); !ok) {
+    return Fail(ok.error());
+  }
   auto entries = ReadFolder(users_.get(), false);
   if (!entries) return Fail(entries.error());
   ChangeResult change;
@@ -649,6 +703,9 @@ Result<ImportResult> Store::Import(std::string_view content, const std::string& 
   }
   auto lock = fs::FileLock::Acquire(store_.get(), kLockFile, owner());
   if (!lock) return Fail(lock.error());
+  if (auto ok = CheckChangeTargets(store_.get(), ak_dir_.get(), context_.authorized_keys, owner()); !ok) {
+    return Fail(ok.error());
+  }
   auto existing = List(true);
   if (!existing) return Fail(existing.error());
   std::unordered_map<std::string, const KeyEntry*> known;
@@ -657,6 +714,27 @@ Result<ImportResult> Store::Import(std::string_view content, const std::string& 
   }
   ImportResult result;
   std::set<std::string> added_blobs;
+  // File names are handed out from one listing (we hold the lock). An owner
+  // with more than 99 keys to import today goes on to "imported-2", ...:
+  // an authorized_keys of many keys without e-mail comments (all for
+  // --owner) must come in whole, not stop half-way.
+  std::set<std::string> taken;
+  for (int dirfd : {users_.get(), revoked_.get()}) {
+    auto names = fs::ListDirectory(dirfd);
+    if (!names) return Fail(names.error());
+    taken.insert(names->begin(), names->end());
+  }
+  std::unordered_map<std::string, int> next_device;  // owner -> first device that may have a free serial
+  auto next_name = [&](const std::string& owner_email) -> Result<std::string> {
+    for (int& d = next_device[owner_email]; d < 1000; ++d) {
+      KeyName name{owner_email, d == 0 ? std::string("imported") : "imported-" + std::to_string(d + 1),
+                   TodayUtc(context_.now), 1};
+      for (name.serial = 1; name.serial <= kMaxSerial; ++name.serial) {
+        if (taken.insert(name.FileName()).second) return name.FileName();
+      }
+    }
+    return Fail("no_serial", "too many keys to import for " + owner_email + " today");
+  };
   std::size_t line_number = 0;
   std::string_view rest = content;
   while (!rest.empty()) {
@@ -699,9 +777,13 @@ Result<ImportResult> Store::Import(std::string_view content, const std::string& 
       continue;
     }
     entry.comment = comment;
-    auto file = NextFileName(KeyName{owner_email, "imported", TodayUtc(context_.now), 1});
-    if (!file) return Fail(file.error());
     std::string text = authkeys::FormatAuthorizedKey(entry) + "\n";
+    if (auto ok = OneLine(std::string_view(text).substr(0, text.size() - 1)); !ok) {
+      result.skipped.push_back({where, ok.error().message});
+      continue;
+    }
+    auto file = next_name(owner_email);
+    if (!file) return Fail(file.error());
     if (auto ok = fs::CreateFileAt(users_.get(), *file, text, 0644); !ok) return Fail(ok.error());
     added_blobs.insert(blob);
     result.added.push_back(*file);

@@ -108,6 +108,10 @@ class Store {
   // be imported first.
   static Result<std::string> Init(const StoreContext& context);
   static Result<Store> Open(const StoreContext& context);
+  // For sshd's AuthorizedKeysCommand, which only reads users/ and
+  // keys.index: the folder of authorized_keys (maybe unreadable to the
+  // command user, or absent with a central store) is not opened.
+  static Result<Store> OpenForLookup(const StoreContext& context);
 
   Result<ChangeResult> Add(const AddRequest& request);
   Result<std::vector<KeyEntry>> List(bool include_revoked) const;
@@ -137,6 +141,7 @@ class Store {
         ak_dir_(std::move(ak_dir)) {}
 
   fs::Ownership owner() const { return {context_.account.uid}; }
+  static Result<Store> OpenImpl(const StoreContext& context, bool open_authorized_keys_folder);
   Result<std::vector<KeyEntry>> ReadFolder(int dirfd, bool revoked) const;
   // `entries` (optional) receives the users/ entries, marked `rendered`.
   Result<RenderResult> BuildRender(std::vector<KeyEntry>* entries = nullptr) const;

@@ -71,6 +71,16 @@ def user_gone(name, home):
         return home is None or not os.path.exists(home)
 
 
+def eventually(predicate, timeout=60):
+    """Waits (bounded) until predicate() holds; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def plain_checks(c, user, keys_dir, gone):
     R = h.read_public_key
     good = h.make_keypair(keys_dir, comment="good")
@@ -121,6 +131,14 @@ def plain_checks(c, user, keys_dir, gone):
               log=[f"Failed publickey for {user.name} from 127.0.0.1 port ",
                    f"Connection closed by authenticating user {user.name} 127.0.0.1 port "])
         c.check(not h.can_login(user, other[0], sshd), "can_login: False for it")
+        r = h.ssh_login(user, good[0], sshd, extra_opts=[
+            "StrictHostKeyChecking=yes", f"UserKnownHostsFile={sshd.known_hosts_path}"])
+        c.check(r.ok, "extra_opts override the defaults: the pinned host key matches", r)
+        r = h.ssh_login(user, good[0], sshd, extra_opts=["StrictHostKeyChecking=yes"])
+        c.check(r.returncode == 255 and "Host key verification failed" in r.stderr,
+                "  ... and an unknown host key is refused with StrictHostKeyChecking=yes", r)
+        r = h.run_as(user, ["id", "-un"])
+        c.check(r.returncode == 0 and r.stdout == user.name + "\n", "run_as runs as the user", r)
         login(c, sshd, user, from_key[0], 'from="127.0.0.2" refuses a login from 127.0.0.1',
               ok=False, log=f"{ak}:2: Authentication tried for {user.name} with correct key "
               "but not from a permitted host (host=127.0.0.1, ip=127.0.0.1, "
@@ -202,7 +220,10 @@ def command_checks(c, user, akc, keys_dir, good, other, gone):
         gone["sshd"].append(h.process_identity(sshd.pid))
         login(c, sshd, user, good[0], "AuthorizedKeysCommand: the key it prints is accepted",
               ok=True, stdout=user.name + "\n",
-              log=[f"found at {cmd} %u %f:1",
+              log=[f'subprocess: AuthorizedKeysCommand command "{cmd} {user.name} SHA256:',
+                   f"running as {akc.name} (flags ",
+                   "Accepted key ED25519 SHA256:",
+                   f"found at {cmd} %u %f:1",
                    f"Accepted publickey for {user.name} from 127.0.0.1 port "])
         try:
             with open(ran_as) as f:
@@ -271,20 +292,28 @@ def kill_checks(c):
             p.send_signal(sig)
             _, err = p.communicate(timeout=120)
         finally:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+            if p.poll() is None:  # we are being stopped: let the child clean up
+                p.terminate()
+                try:
+                    p.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
         if sig == signal.SIGKILL:
             c.check(p.returncode == -sig, f"{name}: the child died", p.returncode)
-            # The sshd got SIGTERM from PR_SET_PDEATHSIG; the user waits for a sweep.
+            # The sshd gets SIGTERM from PR_SET_PDEATHSIG; the user waits for a
+            # sweep (this one, or a parallel test's: either may remove it).
+            c.check(eventually(lambda: h.process_gone(info["sshd"])),
+                    f"{name}: its sshd died with it")
             h.sweep_stale()
         else:
             c.check(p.returncode == 128 + sig, f"{name}: the child exits {128 + sig}",
                     f"status {p.returncode}\n{err}")
-        c.check(user_gone(info["user"], info["home"]),
+        # A parallel test's sweep may be removing them right now: wait for it.
+        c.check(eventually(lambda: user_gone(info["user"], info["home"])),
                 f"{name}: user {info['user']} and its home are gone", err)
         c.check(h.process_gone(info["sshd"]), f"{name}: its sshd is gone", err)
-        c.check(not os.path.exists(info["base"]) or h._KEEP,
+        c.check(eventually(lambda: not os.path.exists(info["base"])) or h._KEEP,
                 f"{name}: its folder {info['base']} is gone", err)
 
 

@@ -95,8 +95,11 @@ Clients
   -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
   -o GlobalKnownHostsFile=/dev/null -o PasswordAuthentication=no
   -o KbdInteractiveAuthentication=no -o ConnectTimeout=10 -o LogLevel=ERROR
-  -p PORT [-o BindAddress=SRC] USER@127.0.0.1 COMMAND``. Each item of
-  ``extra_opts`` is passed as ``-o ITEM``, or as it is if it starts with "-".
+  -p PORT USER@127.0.0.1 COMMAND``. Each item of ``extra_opts`` is passed
+  as ``-o ITEM``, or as it is if it starts with "-", before those defaults:
+  ssh keeps the first value of an option, so extra_opts override them (e.g.
+  ``["StrictHostKeyChecking=yes", f"UserKnownHostsFile={sshd.known_hosts_path}"]``
+  pins the sshd's host key).
   ``source_address`` (e.g. "127.0.0.2": Linux routes all of 127/8 to lo)
   tests from= restrictions. ``cert_path`` adds ``-o CertificateFile=``.
   ``command`` is a string (the remote shell parses it), a list (quoted with
@@ -155,20 +158,47 @@ What sshd (OpenSSH 9.2, Debian 12) needs and says
   group/world writable: under /tmp it logs 'Unsafe AuthorizedKeysCommand
   "PATH": bad ownership or modes for directory /tmp' and allows no key.
   The program runs as AuthorizedKeysCommandUser.
-- Log phrases (LogLevel DEBUG3 shows them all; debug ones are prefixed
-  "debugN: "), where KEY is e.g. "ED25519 SHA256:...":
-    "Server listening on 127.0.0.1 port N."
-    "Accepted publickey for USER from IP port P ssh2: KEY"
-    "Accepted key KEY found at PATH:LINE"
-    "Failed publickey for USER from IP port P ssh2: KEY"  (key not allowed)
-    "Connection closed by authenticating user USER IP port P [preauth]"
-    "Authentication tried for USER with correct key but not from a permitted
-     host (host=H, ip=IP, required=PATTERN)."           (from=)
-    "PATH:LINE: entry expired at DATE"                   (expiry-time=)
-    "Authentication key KEY revoked by file PATH"        (RevokedKeys)
-    "Accepted certificate ID \"ID\" (serial S) signed by KEY CA KEY via PATH"
-    "AuthorizedKeysCommand ... "                         (see selftest)
-  The self-test (../sshd_harness_selftest_test.py) checks each of them.
+- Log phrases (LogLevel DEBUG3 shows them all), checked by the self-test.
+  KEY is e.g. "ED25519 SHA256:<base64>", AK the authorized_keys path, P a
+  client port. Each refusal also logs "Failed publickey for USER from IP
+  port P ssh2: KEY" and, after the client left, "Connection closed by
+  authenticating user USER IP port P [preauth]".
+    ready:        "Server listening on 127.0.0.1 port N."
+    accepted:     "Accepted key KEY found at AK:LINE" then
+                  "Accepted publickey for USER from IP port P ssh2: KEY"
+    key unknown:  "Failed publickey for USER from IP port P ssh2: KEY"
+    from=:        "AK:LINE: Authentication tried for USER with correct key but
+                  not from a permitted host (host=127.0.0.1, ip=127.0.0.1,
+                  required=127.0.0.2)." then "Refused by key options"
+    expiry-time=: "debug1: AK:LINE: entry expired at 2000-01-01T00:00:00"
+                  then "Refused by key options"
+    command=:     "Starting session: forced-command (key-option) 'echo forced'
+                  for USER from IP port P id 0" (a plain one: "Starting
+                  session: command for USER ...")
+    RevokedKeys:  "Authentication key KEY revoked by file PATH"
+    certificate:  "Accepted certificate ID "ID" (serial S) signed by ED25519
+                  CA KEY via CA_PATH", then "Accepted publickey for USER from
+                  IP port P ssh2: ED25519-CERT SHA256:... ID ID (serial S) CA
+                  KEY"; refused: "Certificate invalid: name is not a listed
+                  principal", "Certificate invalid: expired"
+    StrictModes:  "Authentication refused: bad ownership or modes for file AK"
+                  ("... for directory DIR"); debug3 says "Ignored authorized
+                  keys: bad ownership or modes for ..."
+    unreadable:   "Could not open user 'USER' authorized keys 'AK':
+                  Permission denied" (sshd reads AK with the user's rights)
+    command run:  "debug3: subprocess: AuthorizedKeysCommand command "PATH
+                  ARGS" running as AKC_USER (flags 0x6)"; a key it prints is
+                  "Accepted key KEY found at PATH %u %f:LINE" (the configured
+                  command line stands for the file name)
+    unsafe cmd:   "Unsafe AuthorizedKeysCommand "PATH": bad ownership or modes
+                  for directory /tmp"
+    locked:       "User USER not allowed because account is locked", then
+                  "Connection closed by invalid user USER IP port P [preauth]"
+- Debian's sshd (user-group-modes patch) also accepts a group-writable
+  authorized_keys or ~/.ssh when the group is the user's private group with
+  no other member, as useradd -U makes; world-writable is always refused.
+- The ssh client exits 255 for any failure of its own ("Permission denied
+  (publickey)." on stderr); otherwise with the remote command's status.
 """
 
 import atexit
@@ -320,6 +350,7 @@ _lock = threading.RLock()
 _cleanups = {}  # token -> (description, function); run newest first
 _tokens = itertools.count()
 _hooks_installed = False
+_hooks_pid = None
 _cleaning = False
 _defer_depth = 0
 _pending_signal = None
@@ -342,6 +373,8 @@ def _unregister(token):
 def cleanup_all():
     """Runs every pending cleanup, newest first; reports errors, raises none."""
     global _cleaning
+    if os.getpid() != _hooks_pid:
+        return  # a forked child: the resources belong to the parent
     with _lock:
         was = _cleaning
         _cleaning = True
@@ -360,6 +393,10 @@ def cleanup_all():
 
 def _on_signal(signum, frame):
     global _interrupted, _pending_signal
+    if os.getpid() != _hooks_pid:
+        signal.signal(signum, signal.SIG_DFL)  # a forked child: die as usual
+        os.kill(os.getpid(), signum)
+        return
     if _cleaning or _interrupted is not None:
         return  # already cleaning up or unwinding: let it finish
     if _defer_depth:
@@ -387,11 +424,12 @@ class _DeferSignals:
 
 
 def _install_hooks():
-    global _hooks_installed
+    global _hooks_installed, _hooks_pid
     with _lock:
         if _hooks_installed:
             return
         _hooks_installed = True
+        _hooks_pid = os.getpid()
     atexit.register(cleanup_all)
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -412,14 +450,9 @@ def sweep_stale():
     """Removes users, sshd processes and folders whose owning test process died.
 
     Only touches what carries the harness's mark and a dead owner's pid and
-    start time, so parallel tests never remove each other's things."""
-    for pw in pwd.getpwall():
-        if pw.pw_name.startswith("kwt-") and pw.pw_gecos.startswith(MARK + " "):
-            if _owner_dead(_parse_owner(pw.pw_gecos)):
-                try:
-                    _remove_user(pw.pw_name)
-                except Exception as e:
-                    print(f"sshd_harness: stale user {pw.pw_name}: {e}", file=sys.stderr)
+    start time, so parallel tests never remove each other's things. A folder
+    is first renamed to kwt-e2e-swept-*, so that of two sweepers only one
+    removes it and its old name is gone at once."""
     for base in [_temp_root()] + _ROOT_OWNED_BASES:
         try:
             names = os.listdir(base)
@@ -429,6 +462,9 @@ def sweep_stale():
             path = os.path.join(base, name)
             if not name.startswith(MARK + "-") or os.path.islink(path):
                 continue
+            if name.startswith(MARK + "-swept-"):
+                shutil.rmtree(path, ignore_errors=True)
+                continue
             try:
                 with open(os.path.join(path, ".kwt-owner")) as f:
                     owner = _parse_owner(f.read())
@@ -436,9 +472,20 @@ def sweep_stale():
                 continue
             if not _owner_dead(owner):
                 continue
-            for identity in _sshd_identities_under(path):
-                _kill_identities([identity])
-            shutil.rmtree(path, ignore_errors=True)
+            _kill_identities(_sshd_identities_under(path))
+            claimed = os.path.join(base, f"{MARK}-swept-{secrets.token_hex(4)}")
+            try:
+                os.rename(path, claimed)
+            except OSError:
+                continue  # another sweeper took it
+            shutil.rmtree(claimed, ignore_errors=True)
+    for pw in pwd.getpwall():
+        if pw.pw_name.startswith("kwt-") and pw.pw_gecos.startswith(MARK + " "):
+            if _owner_dead(_parse_owner(pw.pw_gecos)):
+                try:
+                    _remove_user(pw.pw_name)
+                except Exception as e:
+                    print(f"sshd_harness: stale user {pw.pw_name}: {e}", file=sys.stderr)
 
 
 def _sshd_identities_under(path):

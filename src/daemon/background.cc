@@ -1,0 +1,69 @@
+#include "daemon/background.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <thread>
+
+#include "daemon/as_user.h"
+#include "daemon/log.h"
+
+namespace keyward::daemon {
+
+namespace {
+
+// pid -> what; only this file's children (RunAsUser waits for its own).
+std::map<pid_t, std::string>& Jobs() {
+  static std::map<pid_t, std::string> jobs;
+  return jobs;
+}
+
+}  // namespace
+
+Result<void> RunInBackground(const std::string& what, std::function<Result<void>()> job) {
+  ReapBackgroundJobs();
+  if (Jobs().size() >= kMaxBackgroundJobs) {
+    return Fail("busy", "too many messages are still being sent; " + what + " was not sent");
+  }
+  pid_t pid = fork();
+  if (pid < 0) return Fail("internal", std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    PrepareChild();
+    auto ok = job();
+    // The error says what failed, never the message (it may hold a code).
+    if (!ok) Log(what + " failed: " + ok.error().message);
+    _exit(ok ? 0 : 1);
+  }
+  Jobs().emplace(pid, what);
+  return {};
+}
+
+void ReapBackgroundJobs() {
+  auto& jobs = Jobs();
+  for (auto it = jobs.begin(); it != jobs.end();) {
+    int status = 0;
+    pid_t r = waitpid(it->first, &status, WNOHANG);
+    if (r == 0) {
+      ++it;
+      continue;
+    }
+    if (r > 0 && WIFSIGNALED(status)) Log(it->second + ": killed by signal " + std::to_string(WTERMSIG(status)));
+    it = jobs.erase(it);
+  }
+}
+
+void WaitForBackgroundJobs(int seconds) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (!Jobs().empty() && std::chrono::steady_clock::now() < deadline) {
+    ReapBackgroundJobs();
+    if (!Jobs().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+std::size_t RunningBackgroundJobs() { return Jobs().size(); }
+
+}  // namespace keyward::daemon

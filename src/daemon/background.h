@@ -1,0 +1,30 @@
+// Jobs that must not hold up the socket: sending a code or an alert can
+// take seconds (Twilio, sendmail, a command). Each runs in a forked child;
+// the daemon does not wait for it, and reaps it from its loop. Forking
+// rather than a thread keeps keywardd single-threaded, so that the forks of
+// RunAsUser stay safe.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "base/error.h"
+
+namespace keyward::daemon {
+
+inline constexpr std::size_t kMaxBackgroundJobs = 32;
+
+// Starts `job` in a child and returns at once. `what` names the job in the
+// log ("code for alice"); never a secret. Fails when kMaxBackgroundJobs
+// are still running or fork fails; the caller logs and goes on.
+Result<void> RunInBackground(const std::string& what, std::function<Result<void>()> job);
+
+// Collects the children that have ended; logs those that failed.
+void ReapBackgroundJobs();
+
+// Waits up to `seconds` for the running jobs (at shutdown), then leaves.
+void WaitForBackgroundJobs(int seconds);
+
+std::size_t RunningBackgroundJobs();
+
+}  // namespace keyward::daemon

@@ -1,0 +1,36 @@
+// The store operations keywardd performs for a session. Each runs in
+// RunAsUser's child, with the account's rights, through store::Store (the
+// only code that changes a store), and returns its result as JSON in the
+// protocol's shape (docs/protocol.md).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "daemon/accounts.h"
+#include "key/policy.h"
+#include "store/store.h"
+
+namespace keyward::daemon {
+
+store::StoreContext MakeStoreContext(const AccountPlace& place, const key::KeyPolicy& policy,
+                                     const std::string& client, std::int64_t now);
+
+// {"keys": [...]}: active, expired, invalid and revoked keys; none for an
+// account whose store was never set up.
+Result<nlohmann::json> ListKeysWork(const store::StoreContext& context);
+// {"file": ..., "fingerprint": ...}. Sets the store up first when it does
+// not exist; refuses ("store_not_ready") while the store is empty and
+// authorized_keys holds keys keyward does not manage.
+Result<nlohmann::json> AddKeyWork(const store::StoreContext& context, const store::AddRequest& request);
+Result<nlohmann::json> RevokeKeyWork(const store::StoreContext& context, const std::string& file);
+
+// The error a web user sees for a failed store operation: the parser's and
+// the policy's refusals as they are; trouble with the store's files (owner,
+// mode, symlinks, I/O) as "store_failed", logged in full by the caller.
+Error PublicStoreError(const Error& error);
+
+}  // namespace keyward::daemon

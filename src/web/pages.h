@@ -1,0 +1,67 @@
+// keyward-web's pages, rendered from the templates in web/. The templates
+// are compiled once, at start (a missing or broken template stops the
+// program there, not in front of a user); the login page with nothing to
+// report is rendered once around its CSRF token, which is all that changes
+// from one request to the next.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/error.h"
+#include "daemon/client.h"
+#include "web/html.h"
+
+namespace keyward::web {
+
+// What the "add a key" form holds when it is shown again after an error.
+struct KeyForm {
+  std::string key, device, owner, days;
+  bool key_invalid = false;
+};
+
+struct KeysView {
+  std::string_view csrf;
+  std::string_view account;
+  std::string_view notice;      // after a redirect: "The key was added", ...
+  std::string_view keys_error;  // about the table (a failed revoke)
+  std::string_view add_error;   // about the add form
+  const std::vector<daemon::KeyInfo>* keys = nullptr;
+  KeyForm form;
+};
+
+class Pages {
+ public:
+  // max_key_days: the policy's longest expiry (0: no limit), for the form's hint.
+  static Result<Pages> Load(int max_key_days);
+
+  std::string LoginPage(std::string_view csrf, std::string_view user = {}, std::string_view error = {},
+                        std::string_view notice = {}) const;
+  // The same as LoginPage(csrf), from the copy rendered at start.
+  std::string FastLoginPage(std::string_view csrf) const;
+  std::string CodePage(std::string_view csrf, std::string_view message, std::string_view error) const;
+  std::string KeysPage(const KeysView& view) const;
+  std::string MessagePage(std::string_view heading, std::string_view text, std::string_view link,
+                          std::string_view link_text) const;
+
+  std::string_view css() const { return css_; }
+  // Changes with the style sheet; it is in the style sheet's URL so that
+  // browsers may cache it for a year and still see a new one at once.
+  const std::string& css_version() const { return css_version_; }
+
+ private:
+  Pages() = default;
+  std::string Layout(std::string_view title, const SafeHtml& body, const SafeHtml& nav) const;
+  SafeHtml KeyRow(const daemon::KeyInfo& key, std::string_view csrf) const;
+
+  std::map<std::string, Template, std::less<>> templates_;
+  const Template& T(std::string_view name) const { return templates_.find(name)->second; }
+  std::string css_;
+  std::string css_version_;
+  std::string max_days_, days_hint_;
+  std::string login_head_, login_tail_;  // the login page around its token
+};
+
+}  // namespace keyward::web
