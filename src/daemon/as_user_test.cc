@@ -2,6 +2,7 @@
 // its JSON answer comes back.
 #include "daemon/as_user.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -60,6 +61,21 @@ TEST(RunAsUser, CrashesAndHangsAreInternalErrors) {
       std::chrono::milliseconds(200));
   ASSERT_FALSE(hung);
   EXPECT_EQ(hung.error().code, "internal");
+}
+
+TEST(RunAsUser, TheDaemonsPrivateDescriptorsStayBehind) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  MarkPrivateFd(fds[0]);
+  auto r = RunAsUser(Self(), [&fds]() -> Result<json> {
+    return json{{"private_open", fcntl(fds[0], F_GETFD) != -1}, {"other_open", fcntl(fds[1], F_GETFD) != -1}};
+  });
+  UnmarkPrivateFd(fds[0]);
+  close(fds[0]);
+  close(fds[1]);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ((*r)["private_open"], false);
+  EXPECT_EQ((*r)["other_open"], true);
 }
 
 TEST(RunAsUser, DropsToTheAccountFirst) {
