@@ -21,7 +21,7 @@ SHELL := /bin/sh
 .DEFAULT_GOAL := help
 .DELETE_ON_ERROR:
 
-KEYWARD_BUILD_TYPE ?= RelWithDebInfo
+KEYWARD_BUILD_TYPE ?= Release
 KEYWARD_WERROR ?= ON
 JOBS ?= 2
 FUZZ_SECONDS ?= 60
@@ -38,7 +38,7 @@ KEYWARD := $(BUILD_DIR)/keyward
 # The CMake configuration of each build folder. A folder is configured again
 # only when its line here (or the compiler) changes; see `configure` below.
 BUILD_ARGS := -DCMAKE_BUILD_TYPE=$(KEYWARD_BUILD_TYPE) -DKEYWARD_WERROR=$(KEYWARD_WERROR)
-ASAN_ARGS := -DCMAKE_BUILD_TYPE=Debug -DKEYWARD_SANITIZE=ON -DKEYWARD_WERROR=$(KEYWARD_WERROR) -DKEYWARD_BENCH=OFF
+ASAN_ARGS := -DCMAKE_BUILD_TYPE=Sanitize -DKEYWARD_SANITIZE=ON -DKEYWARD_WERROR=$(KEYWARD_WERROR) -DKEYWARD_BENCH=OFF
 FUZZ_ARGS := -DCMAKE_BUILD_TYPE=$(KEYWARD_BUILD_TYPE) -DKEYWARD_FUZZ=ON -DKEYWARD_SANITIZE=ON \
              -DKEYWARD_BENCH=OFF -DCMAKE_CXX_COMPILER=$(FUZZ_CXX)
 
@@ -121,7 +121,7 @@ build: $(DEPS)
 
 build-asan: $(DEPS)
 	@$(MAKE) --no-print-directory KEYWARD_DEPS_DONE=1 $(ASAN_DIR)/.configured
-	$(CMAKE_ENV) $(CMAKE) --build $(ASAN_DIR) -j$(JOBS)
+	$(CMAKE_ENV) $(CMAKE) --build $(ASAN_DIR) -j$(JOBS) --target unit_tests conformance_tests
 
 build-fuzz: $(DEPS)
 	@$(MAKE) --no-print-directory KEYWARD_DEPS_DONE=1 $(FUZZ_DIR)/.configured
