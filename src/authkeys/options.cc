@@ -311,10 +311,11 @@ Result<void> Parser::ParseExpiry() {
   if (!value) return Fail(value.error());
   auto when = ParseAbsoluteTime(*value);
   if (!when || *when == 0) {
-    return ValueError("bad_option_value", "invalid expires time",
-                      "\"" + Excerpt(*value) +
-                          "\" is not YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS after 1970, with an optional Z or "
-                          "UTC suffix for UTC");
+    // Built by append: g++ 12 warns falsely (-Wrestrict) on "literal" + string&&.
+    std::string why = "\"";
+    why += Excerpt(*value);
+    why += "\" is not YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS after 1970, with an optional Z or UTC suffix for UTC";
+    return ValueError("bad_option_value", "invalid expires time", why);
   }
   if (*when > kMaxExpiryTime) {
     return ValueError("bad_option_value", "invalid expires time",
