@@ -11,11 +11,12 @@
 # apt-get); afterwards they install nothing.
 #
 # Variables (make VAR=value ...):
-#   KEYWARD_BUILD_TYPE  CMake build type of build/ and build-fuzz/ (RelWithDebInfo)
+#   KEYWARD_BUILD_TYPE  CMake build type of build/ (Release)
 #   KEYWARD_WERROR      warnings are errors in build/ and build-asan/ (ON)
 #   JOBS                parallel compile jobs and ctest jobs (2)
 #   FUZZ_SECONDS        seconds each fuzz target runs (60)
 #   FUZZ_CXX            the compiler for build-fuzz/ (clang++-14)
+#   FUZZ_BUILD_TYPE     CMake build type of build-fuzz/ (RelWithDebInfo)
 
 SHELL := /bin/sh
 .DEFAULT_GOAL := help
@@ -26,6 +27,7 @@ KEYWARD_WERROR ?= ON
 JOBS ?= 2
 FUZZ_SECONDS ?= 60
 FUZZ_CXX ?= clang++-14
+FUZZ_BUILD_TYPE ?= RelWithDebInfo
 CMAKE ?= cmake
 CTEST ?= ctest
 
@@ -39,8 +41,11 @@ KEYWARD := $(BUILD_DIR)/keyward
 # only when its line here (or the compiler) changes; see `configure` below.
 BUILD_ARGS := -DCMAKE_BUILD_TYPE=$(KEYWARD_BUILD_TYPE) -DKEYWARD_WERROR=$(KEYWARD_WERROR)
 ASAN_ARGS := -DCMAKE_BUILD_TYPE=Sanitize -DKEYWARD_SANITIZE=ON -DKEYWARD_WERROR=$(KEYWARD_WERROR) -DKEYWARD_BENCH=OFF
-FUZZ_ARGS := -DCMAKE_BUILD_TYPE=$(KEYWARD_BUILD_TYPE) -DKEYWARD_FUZZ=ON -DKEYWARD_SANITIZE=ON \
-             -DKEYWARD_BENCH=OFF -DCMAKE_CXX_COMPILER=$(FUZZ_CXX)
+# The fuzz build keeps debug line tables (crash reports with file:line) and
+# turns on libstdc++'s bounds checks, which catch what ASan cannot see: an
+# index past size() but inside capacity().
+FUZZ_ARGS := -DCMAKE_BUILD_TYPE=$(FUZZ_BUILD_TYPE) -DKEYWARD_FUZZ=ON -DKEYWARD_SANITIZE=ON \
+             -DKEYWARD_BENCH=OFF -DCMAKE_CXX_COMPILER=$(FUZZ_CXX) -DCMAKE_CXX_FLAGS=-D_GLIBCXX_ASSERTIONS
 
 # Only the fuzz targets are built in build-fuzz/ (the programs are not
 # linked with -fsanitize=fuzzer and are not needed there).
@@ -76,13 +81,13 @@ endef
         test-release test-asan test-fuzz build-asan build-fuzz FORCE
 
 help:
-	@echo "make run     build, then start keywardd and keyward-web on 127.0.0.1 (demo)"
+	@echo "make run       build, then start keywardd and keyward-web on 127.0.0.1 (demo)"
 	@echo "make demo-cli  build, then run keyward on $(SAMPLE)"
-	@echo "make test    release, sanitizer and fuzz builds, all tested (about 10 min on 2 cores)"
-	@echo "make build   configure and build $(BUILD_DIR)/"
-	@echo "make bench   build and run the benchmarks, then keyward vs ssh-keygen"
-	@echo "make fuzz    build $(FUZZ_DIR)/ and run every fuzz target for FUZZ_SECONDS ($(FUZZ_SECONDS)) each"
-	@echo "make clean   remove every build folder"
+	@echo "make test      release, sanitizer and fuzz builds, all tested (about 20 min on 2 cores)"
+	@echo "make build     configure and build $(BUILD_DIR)/"
+	@echo "make bench     build and run the benchmarks, then keyward vs ssh-keygen"
+	@echo "make fuzz      build $(FUZZ_DIR)/ and run every fuzz target for FUZZ_SECONDS ($(FUZZ_SECONDS)) each"
+	@echo "make clean     remove every build folder"
 
 deps:
 	@sh scripts/install-deps.sh

@@ -192,7 +192,11 @@ CommandOutput RunInit(const StoreOptions& o) {
   root_first.keep_privileges = true;
   auto ctx = ResolveStoreContext(root_first);
   if (!ctx) return Failed(ctx.error());
-  if (auto ok = MakeCentralStoreFolder(*ctx); !ok) return Failed(ok.error());
+  // Only a store placed by the administrator's configuration is created by
+  // root; a path given with --store is made by the user or not at all.
+  if (o.store_dir.empty()) {
+    if (auto ok = MakeCentralStoreFolder(*ctx); !ok) return Failed(ok.error());
+  }
   if (geteuid() == 0 && ctx->account.uid != 0) {
     if (auto ok = fs::DropPrivileges(ctx->account.name, ctx->account.uid, ctx->account.gid); !ok) {
       return Failed(ok.error());
