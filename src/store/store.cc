@@ -556,9 +556,6 @@ Result<ChangeResult> Store::Add(const AddRequest& request) {
     }
     entry.options = std::move(options->options);
   }
-  if (entry.options.expiry_time != 0 && entry.options.expiry_time <= static_cast<std::uint64_t>(context_.now)) {
-    return Fail("bad_expiry", "the key's expiry-time is already past, so sshd would refuse it; give a later date");
-  }
   entry.comment = authkeys::CleanComment(entry.comment);
 
   auto lock = fs::FileLock::Acquire(store_.get(), kLockFile, owner());
