@@ -20,6 +20,7 @@ libbenchmark-dev
 libcurl4-openssl-dev
 libcpp-httplib-dev
 libqrencode-dev
+libssh-dev
 openssh-client
 openssh-server
 python3

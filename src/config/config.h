@@ -52,6 +52,28 @@ struct RateLimits {
   unsigned verify_tries = 5;  // wrong codes before a login is dead
 };
 
+// A role of the certificate authority: what a certificate for it says and
+// who may ask for it (src/ca/roles.h resolves it for an account).
+struct RoleConfig {
+  std::string name;                        // [a-z][a-z0-9_-]*
+  std::vector<std::string> principals;     // templates: %u the account (checked first), %% a percent sign
+  std::int64_t max_validity = 7 * 86400;   // seconds
+  std::string force_command;               // empty: none
+  std::vector<std::string> source_address; // CIDRs; empty: none
+  bool verify_required = false;
+  std::vector<std::string> extensions;     // granted on top of none, e.g. "permit-pty"
+  std::vector<std::string> accounts;       // accounts that may ask ("*": every account)
+  std::vector<std::string> groups;         // or members of these Unix groups
+};
+
+// The SSH certificate authority (keyward ca, sign_cert, krl).
+struct CaConfig {
+  std::string dir = "/var/lib/keyward/ca";   // CA keys, serial counter, issuance log, revocations; root only
+  std::string krl = "/etc/ssh/keyward.krl";  // the KRL sshd reads (RevokedKeys)
+  std::int64_t backdate = 300;               // seconds a certificate starts before it is signed (clock skew)
+  std::vector<RoleConfig> roles;
+};
+
 struct Config {
   // Where an account's store lives and where its authorized_keys is
   // rendered; sshd's tokens: %h home, %u user name, %% a percent sign.
@@ -79,6 +101,7 @@ struct Config {
   RateLimits rate_limits;
   std::string audit_log = "/var/log/keyward/audit.log";
   std::string state_dir = "/var/lib/keyward";
+  CaConfig ca;  // "ca": { "dir", "krl", "backdate", "roles": [ ... ] }
 };
 
 Result<Config> ParseConfig(std::string_view json_text);
