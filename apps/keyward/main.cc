@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/fingerprint.h"
+#include "cli/krl_commands.h"
 #include "cli/lint.h"
 #include "cli/store_commands.h"
 #include "cli/terminal_text.h"
@@ -190,6 +191,7 @@ int main(int argc, char** argv) {
     keys->add_option("fingerprint", keys_fingerprint, "Only the key with this fingerprint (%f)");
 
     keyward::app::TotpCommand totp(app);
+    keyward::cli::RegisterKrlCommands(app);
 
     CLI11_PARSE(app, argc, argv);
     using namespace keyward::cli;
