@@ -135,6 +135,32 @@ const char* SshErrForKey(const Error& e, bool rsa) {
   return "invalid format";
 }
 
+// The ssh_err() text of sshkey_verify() refusing a KRL signature.
+const char* SshErrForSignature(const key::PublicKey& signer, ByteView signature) {
+  Cursor c(signature);
+  std::string_view algorithm;
+  if (c.CString(algorithm) != ReadError::kNone) return "invalid format";
+  bool fits = false;
+  switch (signer.algorithm()) {
+    case key::Algorithm::kRsa:
+      fits = algorithm == "ssh-rsa" || algorithm == "rsa-sha2-256" || algorithm == "rsa-sha2-512";
+      break;
+    case key::Algorithm::kEd25519:
+      fits = algorithm == "ssh-ed25519";
+      break;
+    case key::Algorithm::kDsa:
+      fits = algorithm == "ssh-dss";
+      break;
+    default: {
+      const key::KeyTypeInfo* info = key::FindKeyType(algorithm);
+      fits = info != nullptr && info->algorithm == signer.algorithm();
+      break;
+    }
+  }
+  if (!fits) return "key type does not match";
+  return signer.algorithm() == key::Algorithm::kRsa ? "error in libcrypto" : "incorrect signature";
+}
+
 std::string SectionName(std::uint8_t type) {
   switch (type) {
     case kSectionCertificates:
@@ -278,7 +304,7 @@ class Parser {
         return Refuse("krl_bad_signature",
                       "the signature of " + Where(index, type) + " does not verify: the KRL was changed after it "
                                                                   "was signed, or is corrupt",
-                      signer->algorithm() == key::Algorithm::kRsa ? "error in libcrypto" : "incorrect signature");
+                      SshErrForSignature(*signer, signature));
       }
       Bytes id = CaKeyBlob(*signer);
       for (const auto& s : signers_) {
@@ -376,8 +402,12 @@ class Parser {
           rsa = unverified->is_certificate() && unverified->certificate()->signature_key != nullptr &&
                 unverified->certificate()->signature_key->algorithm() == key::Algorithm::kRsa;
         }
+        // sshkey_from_blob() calls any failure to read the type name
+        // "invalid format".
+        std::string_view type_name;
+        const bool type_ok = Cursor(ca_blob).CString(type_name) == ReadError::kNone;
         return Refuse("krl_bad_ca_key", "the CA key of " + where + " is not a valid key: " + key.error().message,
-                      SshErrForKey(key.error(), rsa));
+                      type_ok ? SshErrForKey(key.error(), rsa) : "invalid format");
       }
       ca = CaKeyBlob(*key);
     }
