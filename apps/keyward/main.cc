@@ -12,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/ca_commands.h"
 #include "cli/fingerprint.h"
 #include "cli/krl_commands.h"
 #include "cli/lint.h"
@@ -192,6 +193,7 @@ int main(int argc, char** argv) {
 
     keyward::app::TotpCommand totp(app);
     keyward::cli::RegisterKrlCommands(app);
+    keyward::cli::RegisterCaCommands(app);
 
     CLI11_PARSE(app, argc, argv);
     using namespace keyward::cli;

@@ -1,7 +1,10 @@
 #include "config/config.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
+#include "authkeys/address.h"
 #include "fs/read_file.h"
 
 namespace keyward::config {
@@ -21,6 +24,11 @@ constexpr AlgorithmWord kAlgorithmWords[] = {
     {key::Algorithm::kEd25519Sk, "sk-ed25519"},  {key::Algorithm::kEcdsaSk, "sk-ecdsa"},
     {key::Algorithm::kMlDsa44Ed25519, "mldsa44-ed25519"},
 };
+
+constexpr std::size_t kMaxListItems = 256;
+constexpr std::size_t kMaxRoles = 256;
+constexpr std::size_t kMaxPrincipalTemplateBytes = 255;
+constexpr std::int64_t kMaxRoleValiditySeconds = 3650LL * 86400;
 
 tl::unexpected<Error> BadSetting(std::string_view name, std::string why) {
   return Fail("bad_config", "setting \"" + std::string(name) + "\": " + std::move(why));
@@ -241,6 +249,212 @@ Result<RateLimits> GetRateLimits(const json& value) {
   return r;
 }
 
+// Seconds as sshd_config writes time (TIME FORMATS): digits with an
+// optional unit s, m, h, d or w, repeated ("7d", "1h30m"); or a whole
+// number of seconds.
+Result<std::int64_t> GetDuration(const json& value, std::string_view name, std::int64_t min, std::int64_t max) {
+  std::string range = "must be a duration from " + std::to_string(min) + " to " + std::to_string(max) +
+                      " seconds: a number of seconds, or a text such as \"12h\", \"7d\" or \"1w\"";
+  if (value.is_number_integer()) return GetInteger(value, name, min, max);
+  if (!value.is_string()) return BadSetting(name, range);
+  const std::string text = value.get<std::string>();
+  std::int64_t total = 0;
+  std::size_t i = 0;
+  if (text.empty()) return BadSetting(name, range);
+  while (i < text.size()) {
+    std::int64_t n = 0;
+    std::size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      n = n * 10 + (text[i] - '0');
+      if (n > max) return BadSetting(name, range);
+      ++i;
+    }
+    if (i == start) return BadSetting(name, range);
+    std::int64_t unit = 1;
+    if (i < text.size()) {
+      switch (text[i]) {
+        case 's': case 'S': unit = 1; break;
+        case 'm': case 'M': unit = 60; break;
+        case 'h': case 'H': unit = 3600; break;
+        case 'd': case 'D': unit = 86400; break;
+        case 'w': case 'W': unit = 7 * 86400; break;
+        default: return BadSetting(name, range);
+      }
+      ++i;
+    }
+    total += n * unit;
+    if (total > max) return BadSetting(name, range);
+  }
+  if (total < min) return BadSetting(name, range);
+  return total;
+}
+
+// A list of strings; `check` validates each item.
+template <typename Check>
+Result<std::vector<std::string>> GetStringList(const json& value, std::string_view name, Check check) {
+  if (!value.is_array()) return BadSetting(name, "must be a list of strings");
+  if (value.size() > kMaxListItems) return BadSetting(name, "has more than " + std::to_string(kMaxListItems) + " items");
+  std::vector<std::string> out;
+  for (const auto& item : value) {
+    auto s = GetString(item, name);
+    if (!s) return Fail(s.error());
+    if (auto ok = check(*s); !ok) return Fail(ok.error());
+    if (std::find(out.begin(), out.end(), *s) != out.end()) return BadSetting(name, "lists an item twice");
+    out.push_back(*s);
+  }
+  return out;
+}
+
+// Role names: what a person types after --role and what key ids hold.
+bool IsRoleName(const std::string& s) {
+  if (s.empty() || s.size() > 32 || s.front() < 'a' || s.front() > 'z') return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+  }
+  return true;
+}
+
+// A principal template: printable ASCII without commas or blanks (OpenSSH
+// separates principals with commas), %u for the account, %% for a percent.
+Result<void> CheckPrincipalTemplate(const std::string& s, std::string_view name) {
+  if (s.empty() || s.size() > kMaxPrincipalTemplateBytes) {
+    return BadSetting(name, "each principal is 1 to " + std::to_string(kMaxPrincipalTemplateBytes) + " characters");
+  }
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == ',' || c <= 0x20 || c >= 0x7f) {
+      return BadSetting(name, "a principal holds no comma, blank or control character (printable ASCII only)");
+    }
+    if (c == '%') {
+      if (i + 1 >= s.size() || (s[i + 1] != 'u' && s[i + 1] != '%')) {
+        return BadSetting(name, "only %u (the account's name) and %% may follow a % in a principal");
+      }
+      ++i;
+    }
+  }
+  return {};
+}
+
+Result<RoleConfig> GetRole(const json& value, std::size_t index) {
+  std::string where = "ca.roles[" + std::to_string(index) + "]";
+  if (!value.is_object()) return BadSetting(where, "must be an object such as {\"name\": \"login\", ...}");
+  RoleConfig role;
+  auto name_it = value.find("name");
+  if (name_it == value.end()) return BadSetting(where + ".name", "is required");
+  auto name = GetString(*name_it, where + ".name");
+  if (!name) return Fail(name.error());
+  if (!IsRoleName(*name)) {
+    return BadSetting(where + ".name", "must be 1 to 32 characters a-z, 0-9, _ and -, starting with a letter");
+  }
+  role.name = *name;
+  where = "ca.roles." + role.name;
+  bool have_principals = false;
+  for (const auto& [k, v] : value.items()) {
+    std::string setting = where + "." + k;
+    if (k == "name") continue;
+    if (k == "principals") {
+      auto list = GetStringList(v, setting, [&setting](const std::string& s) { return CheckPrincipalTemplate(s, setting); });
+      if (!list) return Fail(list.error());
+      if (list->empty()) return BadSetting(setting, "must not be empty: a certificate needs a principal");
+      role.principals = *list;
+      have_principals = true;
+    } else if (k == "max_validity") {
+      auto seconds = GetDuration(v, setting, 60, kMaxRoleValiditySeconds);
+      if (!seconds) return Fail(seconds.error());
+      role.max_validity = *seconds;
+    } else if (k == "force_command") {
+      auto s = GetString(v, setting);
+      if (!s) return Fail(s.error());
+      role.force_command = *s;
+    } else if (k == "source_address") {
+      auto list = GetStringList(v, setting, [](const std::string&) { return Result<void>{}; });
+      if (!list) return Fail(list.error());
+      std::string joined;
+      for (const auto& cidr : *list) joined += (joined.empty() ? "" : ",") + cidr;
+      if (!list->empty()) {
+        if (auto ok = authkeys::ValidateCidrList(joined); !ok) {
+          return BadSetting(setting, "must list networks in CIDR form such as \"10.0.0.0/8\" or \"2001:db8::/32\": " +
+                                         ok.error().message);
+        }
+      }
+      role.source_address = *list;
+    } else if (k == "verify_required") {
+      if (!v.is_boolean()) return BadSetting(setting, "must be true or false");
+      role.verify_required = v.get<bool>();
+    } else if (k == "extensions") {
+      auto list = GetStringList(v, setting, [&setting](const std::string& s) -> Result<void> {
+        for (const char* known : kCertificateExtensions) {
+          if (s == known) return {};
+        }
+        std::string names;
+        for (const char* known : kCertificateExtensions) names += (names.empty() ? "" : ", ") + std::string(known);
+        return BadSetting(setting, "holds an extension OpenSSH does not know; the extensions are " + names);
+      });
+      if (!list) return Fail(list.error());
+      role.extensions = *list;
+    } else if (k == "accounts") {
+      auto list = GetStringList(v, setting, [&setting](const std::string& s) -> Result<void> {
+        if (s == "*") return {};
+        if (auto ok = GetName(json(s), setting); !ok) return Fail(ok.error());
+        return {};
+      });
+      if (!list) return Fail(list.error());
+      role.accounts = *list;
+    } else if (k == "groups") {
+      auto list = GetStringList(v, setting, [&setting](const std::string& s) -> Result<void> {
+        if (auto ok = GetName(json(s), setting); !ok) return Fail(ok.error());
+        return {};
+      });
+      if (!list) return Fail(list.error());
+      role.groups = *list;
+    } else {
+      return BadSetting(setting, "unknown setting; a role has name, principals, max_validity, force_command, "
+                                 "source_address, verify_required, extensions, accounts and groups");
+    }
+  }
+  if (!have_principals) return BadSetting(where + ".principals", "is required, e.g. [\"%u\"]");
+  if (role.accounts.empty() && role.groups.empty()) {
+    return BadSetting(where, "says nobody may ask for it: give accounts (\"*\" for every account) or groups");
+  }
+  return role;
+}
+
+Result<CaConfig> GetCa(const json& value) {
+  if (!value.is_object()) return BadSetting("ca", "must be an object such as {\"dir\": \"/var/lib/keyward/ca\"}");
+  CaConfig ca;
+  for (const auto& [k, v] : value.items()) {
+    std::string name = "ca." + k;
+    if (k == "dir") {
+      auto s = GetAbsolutePath(v, name);
+      if (!s) return Fail(s.error());
+      ca.dir = *s;
+    } else if (k == "krl") {
+      auto s = GetAbsolutePath(v, name);
+      if (!s) return Fail(s.error());
+      ca.krl = *s;
+    } else if (k == "backdate") {
+      auto n = GetDuration(v, name, 0, 86400);
+      if (!n) return Fail(n.error());
+      ca.backdate = *n;
+    } else if (k == "roles") {
+      if (!v.is_array()) return BadSetting(name, "must be a list of roles");
+      if (v.size() > kMaxRoles) return BadSetting(name, "has more than " + std::to_string(kMaxRoles) + " roles");
+      ca.roles.clear();
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        auto role = GetRole(v[i], i);
+        if (!role) return Fail(role.error());
+        for (const auto& other : ca.roles) {
+          if (other.name == role->name) return BadSetting("ca.roles." + role->name, "is defined twice");
+        }
+        ca.roles.push_back(std::move(*role));
+      }
+    } else {
+      return BadSetting(name, "unknown setting; \"ca\" has dir, krl, backdate and roles");
+    }
+  }
+  return ca;
+}
+
 // Assigns a parsed value to its field, or passes the error on.
 template <typename T, typename U>
 Result<void> Set(Result<U> parsed, T& field) {
@@ -283,6 +497,7 @@ Result<void> ParseSetting(const std::string& name, const json& value, Config& co
   if (name == "rate_limits") return Set(GetRateLimits(value), config.rate_limits);
   if (name == "audit_log") return Set(GetAbsolutePath(value, name), config.audit_log);
   if (name == "state_dir") return Set(GetAbsolutePath(value, name), config.state_dir);
+  if (name == "ca") return Set(GetCa(value), config.ca);
   return BadSetting(name, "unknown setting; see keywardd --write-config for every setting");
 }
 
@@ -414,7 +629,20 @@ std::string SampleConfig() {
        "\n"
        "  // keywardd's own audit log (JSON lines) and state folder.\n"
        "  \"audit_log\": " + Quoted(d.audit_log) + ",\n"
-       "  \"state_dir\": " + Quoted(d.state_dir) + "\n"
+       "  \"state_dir\": " + Quoted(d.state_dir) + ",\n"
+       "\n"
+       "  // The SSH certificate authority (keyward ca, keywardd's sign_cert): dir\n"
+       "  // holds the CA keys, the serial counter and issued.log (root only, 0700);\n"
+       "  // krl is the revocation list sshd reads (RevokedKeys); certificates start\n"
+       "  // backdate seconds before they are signed, against clock skew.\n"
+       "  // A role: {\"name\": \"login\", \"principals\": [\"%u\"], \"max_validity\": \"7d\",\n"
+       "  //   \"force_command\": \"\", \"source_address\": [\"10.0.0.0/8\"],\n"
+       "  //   \"verify_required\": false, \"extensions\": [\"permit-pty\"],\n"
+       "  //   \"accounts\": [\"*\"], \"groups\": [\"staff\"]}. %u is the account's name;\n"
+       "  // extensions are no-touch-required, permit-X11-forwarding,\n"
+       "  // permit-agent-forwarding, permit-port-forwarding, permit-pty, permit-user-rc.\n"
+       "  \"ca\": {\"dir\": " + Quoted(d.ca.dir) + ", \"krl\": " + Quoted(d.ca.krl) +
+       ", \"backdate\": " + num(d.ca.backdate) + ", \"roles\": []}\n"
        "}\n";
   return s;
 }

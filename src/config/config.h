@@ -52,25 +52,35 @@ struct RateLimits {
   unsigned verify_tries = 5;  // wrong codes before a login is dead
 };
 
+// The user-certificate extensions OpenSSH knows (PROTOCOL.certkeys), in
+// byte order; a role may grant only these, and keyward signs only these
+// (ca::IsKnownExtension).
+inline constexpr const char* kCertificateExtensions[] = {
+    "no-touch-required", "permit-X11-forwarding", "permit-agent-forwarding",
+    "permit-port-forwarding", "permit-pty", "permit-user-rc",
+};
+
 // A role of the certificate authority: what a certificate for it says and
-// who may ask for it (src/ca/roles.h resolves it for an account).
+// who may ask for it (src/ca/roles.h resolves it for an account). In the
+// file: "ca": {"roles": [{"name": "login", "principals": ["%u"],
+// "max_validity": "7d", "extensions": ["permit-pty"], "accounts": ["*"]}]}.
 struct RoleConfig {
-  std::string name;                        // [a-z][a-z0-9_-]*
-  std::vector<std::string> principals;     // templates: %u the account (checked first), %% a percent sign
-  std::int64_t max_validity = 7 * 86400;   // seconds
+  std::string name;                        // [a-z][a-z0-9_-]{0,31}
+  std::vector<std::string> principals;     // required; templates: %u the account (checked first), %% a percent sign
+  std::int64_t max_validity = 7 * 86400;   // seconds; in the file seconds or "12h", "7d", "1w" (60 s to 3650 d)
   std::string force_command;               // empty: none
   std::vector<std::string> source_address; // CIDRs; empty: none
   bool verify_required = false;
-  std::vector<std::string> extensions;     // granted on top of none, e.g. "permit-pty"
+  std::vector<std::string> extensions;     // granted on top of none, from kCertificateExtensions
   std::vector<std::string> accounts;       // accounts that may ask ("*": every account)
-  std::vector<std::string> groups;         // or members of these Unix groups
+  std::vector<std::string> groups;         // or members of these Unix groups; one of the two is required
 };
 
 // The SSH certificate authority (keyward ca, sign_cert, krl).
 struct CaConfig {
   std::string dir = "/var/lib/keyward/ca";   // CA keys, serial counter, issuance log, revocations; root only
   std::string krl = "/etc/ssh/keyward.krl";  // the KRL sshd reads (RevokedKeys)
-  std::int64_t backdate = 300;               // seconds a certificate starts before it is signed (clock skew)
+  std::int64_t backdate = 300;               // seconds a certificate starts before it is signed (clock skew); 0 to 1d
   std::vector<RoleConfig> roles;
 };
 
