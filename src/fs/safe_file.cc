@@ -216,6 +216,16 @@ Result<std::string> ReadFileAt(int dirfd, const std::string& name, Ownership own
   return std::move(**r);
 }
 
+Result<struct stat> StatRegularAt(int dirfd, const std::string& name, Ownership owner, std::string_view what) {
+  struct stat st {};
+  if (fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return Fail("missing", std::string(what) + " " + Quote(name) + " does not exist");
+    return SysFail("stat_failed", what, name, errno);
+  }
+  if (auto ok = CheckRegular(st, owner, what, name); !ok) return Fail(ok.error());
+  return st;
+}
+
 Result<std::optional<FileMode>> ExistingFileMode(int dirfd, const std::string& name, Ownership owner,
                                                  std::string_view what) {
   struct stat st {};

@@ -83,6 +83,17 @@ struct FileMode {
   bool sync = true;
 };
 
+// A stat's mtime in nanoseconds: what keyward's caches compare.
+inline std::int64_t MtimeNs(const struct stat& st) {
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+// The lstat of a file that ReadFileAt would accept (a regular file with one
+// link, owned and moded as sshd's StrictModes wants), without opening it:
+// for callers that hold a cached copy checked by inode, size and mtime.
+// A missing file is an error with code "missing".
+Result<struct stat> StatRegularAt(int dirfd, const std::string& name, Ownership owner, std::string_view what);
+
 // What an existing file looks like, so that a replacement can keep its mode
 // and owner. Refuses anything but a regular file with one link.
 Result<std::optional<FileMode>> ExistingFileMode(int dirfd, const std::string& name, Ownership owner,

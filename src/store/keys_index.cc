@@ -112,6 +112,24 @@ std::vector<IndexRecord> IndexView::CertAuthorities() const {
   return out;
 }
 
+Result<std::vector<IndexRecord>> IndexView::AllRecords() const {
+  std::vector<IndexRecord> out;
+  out.reserve(header_.count);
+  const std::pair<std::string_view, bool> parts[] = {{cas_, true}, {body_, false}};
+  for (auto [part, cert_authority] : parts) {
+    while (!part.empty()) {
+      std::size_t e = part.find('\n');
+      auto r = ParseIndexRecord(part.substr(0, e));
+      if (!r) return Fail(r.error());
+      r->cert_authority = cert_authority;
+      out.push_back(std::move(*r));
+      part = e == std::string_view::npos ? std::string_view() : part.substr(e + 1);
+    }
+  }
+  if (out.size() != header_.count) return Corrupt("it holds another number of records than its header says");
+  return out;
+}
+
 std::optional<IndexRecord> IndexView::Find(std::string_view fingerprint) const {
   // Binary search over variable-length lines: probe a byte offset, move to
   // the start of the line that holds it, compare its key.

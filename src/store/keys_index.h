@@ -58,6 +58,10 @@ class IndexView {
   // Records of cert-authority lines, which match every fingerprint.
   std::vector<IndexRecord> CertAuthorities() const;
   std::optional<IndexRecord> Find(std::string_view fingerprint) const;
+  // Every record (cert authorities marked), for callers that read the index
+  // as a cache of the key files; a malformed record ends the list with an
+  // error.
+  Result<std::vector<IndexRecord>> AllRecords() const;
 
  private:
   IndexHeader header_;

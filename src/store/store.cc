@@ -36,10 +36,6 @@ std::string Hex(ByteView bytes) {
   return out;
 }
 
-std::int64_t MtimeNs(const struct stat& st) {
-  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-}
-
 // The one key line a key file must hold: blank and '#' lines around it are
 // tolerated, a second key or a stray line is not.
 Result<std::string_view> SingleKeyLine(std::string_view text, std::string_view what) {
@@ -251,9 +247,30 @@ Result<Store> Store::OpenImpl(const StoreContext& context, bool open_authorized_
   return Store(context, std::move(*store), std::move(*users), std::move(*revoked), std::move(*ak_dir));
 }
 
-Result<std::vector<KeyEntry>> Store::ReadFolder(int dirfd, bool revoked) const {
+std::unordered_map<std::string, IndexRecord> Store::LoadFileCache(bool revoked) const {
+  std::unordered_map<std::string, IndexRecord> cache;
+  // Only a cache: an unreadable or malformed one is the same as none.
+  auto text = fs::ReadFileIfExistsAt(store_.get(), revoked ? kRevokedIndexFile : kIndexFile, owner(),
+                                     kMaxAuthorizedKeysBytes, "the key cache");
+  if (!text || !text->has_value()) return cache;
+  auto view = IndexView::Open(**text);
+  if (!view) return cache;
+  auto records = view->AllRecords();
+  if (!records) return cache;
+  cache.reserve(records->size());
+  for (IndexRecord& r : *records) {
+    std::string file = r.file;
+    cache.emplace(std::move(file), std::move(r));
+  }
+  return cache;
+}
+
+Result<std::vector<KeyEntry>> Store::ReadFolder(int dirfd, bool revoked, std::size_t* misses) const {
   auto names = fs::ListDirectory(dirfd);
   if (!names) return Fail(names.error());
+  // The cache saves an open, a read and a close per file: what a change to
+  // an account of many keys otherwise spends most of its time on.
+  auto cache = LoadFileCache(revoked);
   std::vector<KeyEntry> out;
   out.reserve(names->size());
   for (std::string& file : *names) {
@@ -264,10 +281,30 @@ Result<std::vector<KeyEntry>> Store::ReadFolder(int dirfd, bool revoked) const {
     auto name = ParseKeyFileName(e.file);
     if (name) e.name = std::move(*name);
     struct stat st {};
-    auto text = fs::ReadFileAt(dirfd, e.file, owner(), kMaxKeyFileBytes, "the key file", &st);
+    Result<std::string> text = std::string();
+    auto cached = cache.find(e.file);
+    if (cached != cache.end()) {
+      auto info = fs::StatRegularAt(dirfd, e.file, owner(), "the key file");
+      if (!info) {
+        text = Fail(info.error());
+      } else {
+        st = *info;
+        const IndexRecord& r = cached->second;
+        if (r.inode == static_cast<std::uint64_t>(st.st_ino) && r.size == static_cast<std::uint64_t>(st.st_size) &&
+            r.mtime_ns == fs::MtimeNs(st)) {
+          text = std::move(cached->second.line);
+        } else {
+          cached = cache.end();
+        }
+      }
+    }
+    if (cached == cache.end()) {
+      text = fs::ReadFileAt(dirfd, e.file, owner(), kMaxKeyFileBytes, "the key file", &st);
+      if (misses != nullptr) ++*misses;
+    }
     e.inode = static_cast<std::uint64_t>(st.st_ino);
     e.size = static_cast<std::uint64_t>(st.st_size);
-    e.mtime_ns = MtimeNs(st);
+    e.mtime_ns = fs::MtimeNs(st);
     if (!text) {
       e.state = KeyState::kInvalid;
       e.problem = text.error().message;
@@ -276,6 +313,13 @@ Result<std::vector<KeyEntry>> Store::ReadFolder(int dirfd, bool revoked) const {
     }
     auto line = SingleKeyLine(*text, "the key file");
     auto parsed = line ? authkeys::ParseAuthorizedKeysLine(*line) : Result<authkeys::ParsedLine>(Fail(line.error()));
+    if (!parsed && cached != cache.end()) {
+      // Only valid lines are cached: this record is damaged; the file decides.
+      text = fs::ReadFileAt(dirfd, e.file, owner(), kMaxKeyFileBytes, "the key file", &st);
+      if (misses != nullptr) ++*misses;
+      line = text ? SingleKeyLine(*text, "the key file") : Result<std::string_view>(Fail(text.error()));
+      parsed = line ? authkeys::ParseAuthorizedKeysLine(*line) : Result<authkeys::ParsedLine>(Fail(line.error()));
+    }
     if (!parsed) {
       e.state = KeyState::kInvalid;
       e.problem = parsed.error().message;
@@ -295,6 +339,38 @@ Result<std::vector<KeyEntry>> Store::ReadFolder(int dirfd, bool revoked) const {
   return out;
 }
 
+Result<void> Store::RefreshRevokedCache() {
+  std::size_t misses = 0;
+  auto entries = ReadFolder(revoked_.get(), true, &misses);
+  if (!entries) return Fail(entries.error());
+  if (misses == 0) return {};
+  std::vector<IndexRecord> records;
+  records.reserve(entries->size());
+  for (const KeyEntry& e : *entries) {
+    if (!e.entry) continue;
+    IndexRecord rec;
+    rec.fingerprint = Fp(e.entry->key);
+    rec.expiry = e.entry->options.expiry_time;
+    rec.inode = e.inode;
+    rec.size = e.size;
+    rec.mtime_ns = e.mtime_ns;
+    rec.file = e.file;
+    rec.line = authkeys::FormatAuthorizedKey(*e.entry);
+    records.push_back(std::move(rec));
+  }
+  return WriteRevokedIndex(std::move(records));
+}
+
+Result<void> Store::WriteRevokedIndex(std::vector<IndexRecord> records) {
+  struct stat st {};
+  if (fstat(revoked_.get(), &st) != 0) return Fail("stat_failed", "cannot stat revoked/");
+  fs::FileMode mode;
+  mode.mode = 0644;
+  mode.sync = false;  // a cache, checked before use
+  return fs::AtomicReplaceAt(store_.get(), kRevokedIndexFile, BuildIndex(fs::MtimeNs(st), "-", "", std::move(records)),
+                             mode);
+}
+
 Result<std::vector<KeyEntry>> Store::List(bool include_revoked) const {
   auto active = ReadFolder(users_.get(), false);
   if (!active) return Fail(active.error());
@@ -306,8 +382,7 @@ Result<std::vector<KeyEntry>> Store::List(bool include_revoked) const {
   return active;
 }
 
-Result<RenderResult> Store::BuildRender(std::vector<KeyEntry>* entries_out) const {
-  RenderResult r;
+Result<void> Store::AppendReadme(RenderResult& r) const {
   auto readme = fs::ReadFileIfExistsAt(store_.get(), kReadmeFile, owner(), kMaxKeyFileBytes, "the README");
   if (!readme) return Fail(readme.error());
   std::string_view text = readme->has_value() ? std::string_view(**readme) : kReadmeText;
@@ -326,6 +401,12 @@ Result<RenderResult> Store::BuildRender(std::vector<KeyEntry>* entries_out) cons
     }
     r.content += clean + "\n";
   }
+  return {};
+}
+
+Result<RenderResult> Store::BuildRender(std::vector<KeyEntry>* entries_out, std::vector<std::string>* lines_out) const {
+  RenderResult r;
+  if (auto ok = AppendReadme(r); !ok) return Fail(ok.error());
   auto entries = ReadFolder(users_.get(), false);
   if (!entries) return Fail(entries.error());
   std::unordered_map<std::string, std::string> seen;  // plain blob -> file
@@ -348,8 +429,10 @@ Result<RenderResult> Store::BuildRender(std::vector<KeyEntry>* entries_out) cons
       r.skipped.push_back({e.file, "the same key as " + it->second + "; left out"});
       continue;
     }
-    r.content += authkeys::FormatAuthorizedKey(*e.entry);
+    std::string line = authkeys::FormatAuthorizedKey(*e.entry);
+    r.content += line;
     r.content += "\n";
+    if (lines_out != nullptr) lines_out->push_back(std::move(line));
     e.rendered = true;
     ++r.keys;
   }
@@ -366,8 +449,30 @@ Result<RenderResult> Store::RenderLocked(bool save_hand_edits) {
   struct stat users_st {};
   if (fstat(users_.get(), &users_st) != 0) return Fail("stat_failed", "cannot stat users/");
   std::vector<KeyEntry> entries;
-  auto r = BuildRender(&entries);
+  std::vector<std::string> lines;  // of the rendered entries, in order
+  auto r = BuildRender(&entries, &lines);
   if (!r) return Fail(r.error());
+  std::vector<IndexRecord> records;
+  records.reserve(lines.size());
+  std::size_t next_line = 0;
+  for (const KeyEntry& e : entries) {
+    if (!e.rendered) continue;
+    IndexRecord rec;
+    rec.fingerprint = Fp(e.entry->key);
+    rec.expiry = e.entry->options.expiry_time;
+    rec.inode = e.inode;
+    rec.size = e.size;
+    rec.mtime_ns = e.mtime_ns;
+    rec.file = e.file;
+    rec.line = std::move(lines[next_line++]);
+    rec.cert_authority = e.entry->options.cert_authority;
+    records.push_back(std::move(rec));
+  }
+  return CommitRender(std::move(*r), std::move(records), fs::MtimeNs(users_st), save_hand_edits);
+}
+
+Result<RenderResult> Store::CommitRender(RenderResult r, std::vector<IndexRecord> records, std::int64_t users_mtime_ns,
+                                         bool save_hand_edits) {
   auto [ak_parent, ak_name] = SplitPath(context_.authorized_keys);
   auto old_mode = fs::ExistingFileMode(ak_dir_.get(), ak_name, owner(), "authorized_keys");
   if (!old_mode) return Fail(old_mode.error());
@@ -386,7 +491,7 @@ Result<RenderResult> Store::RenderLocked(bool save_hand_edits) {
     }
   }
   std::string old_sha = old->has_value() ? Hex(key::Sha256(AsBytes(**old))) : std::string();
-  if (save_hand_edits && old->has_value() && **old != r->content && old_sha != last_rendered &&
+  if (save_hand_edits && old->has_value() && **old != r.content && old_sha != last_rendered &&
       old_sha != last_replaced) {
     std::string copy = ak_name + ".keyward-saved-" + FormatUtcTimestamp(context_.now);
     for (char& c : copy) {
@@ -394,39 +499,23 @@ Result<RenderResult> Store::RenderLocked(bool save_hand_edits) {
     }
     auto saved = fs::CreateFileAt(ak_dir_.get(), copy, **old, 0600);
     if (!saved && saved.error().code != "exists") return Fail(saved.error());
-    r->saved_copy = ak_parent + "/" + copy;
+    r.saved_copy = ak_parent + "/" + copy;
   }
 
   // The index for AuthorizedKeysCommand lookups, written before
   // authorized_keys (see above).
-  std::vector<IndexRecord> records;
-  records.reserve(entries.size());
-  for (const KeyEntry& e : entries) {
-    if (!e.rendered) continue;
-    IndexRecord rec;
-    rec.fingerprint = Fp(e.entry->key);
-    rec.expiry = e.entry->options.expiry_time;
-    rec.inode = e.inode;
-    rec.size = e.size;
-    rec.mtime_ns = e.mtime_ns;
-    rec.file = e.file;
-    rec.line = authkeys::FormatAuthorizedKey(*e.entry);
-    rec.cert_authority = e.entry->options.cert_authority;
-    records.push_back(std::move(rec));
-  }
-  std::string index =
-      BuildIndex(MtimeNs(users_st), Hex(key::Sha256(AsBytes(r->content))), old_sha, std::move(records));
+  std::string index = BuildIndex(users_mtime_ns, Hex(key::Sha256(AsBytes(r.content))), old_sha, std::move(records));
   fs::FileMode index_mode;
   index_mode.mode = 0644;
   index_mode.sync = false;  // a cache: readers check its trailer and fall back
   if (auto ok = fs::AtomicReplaceAt(store_.get(), kIndexFile, index, index_mode); !ok) return Fail(ok.error());
 
-  if (!old->has_value() || **old != r->content) {
+  if (!old->has_value() || **old != r.content) {
     fs::FileMode mode;
     if (old_mode->has_value()) mode = **old_mode;
     else mode.mode = 0600;
-    if (auto ok = fs::AtomicReplaceAt(ak_dir_.get(), ak_name, r->content, mode); !ok) return Fail(ok.error());
-    r->changed = true;
+    if (auto ok = fs::AtomicReplaceAt(ak_dir_.get(), ak_name, r.content, mode); !ok) return Fail(ok.error());
+    r.changed = true;
   }
   return r;
 }
@@ -563,15 +652,35 @@ Result<ChangeResult> Store::Add(const AddRequest& request) {
   if (auto ok = CheckChangeTargets(store_.get(), ak_dir_.get(), context_.authorized_keys, owner()); !ok) {
     return Fail(ok.error());
   }
-  auto existing = List(true);
-  if (!existing) return Fail(existing.error());
-  for (const KeyEntry& e : *existing) {
-    if (!e.entry || !e.entry->key.SamePublicKey(entry.key)) continue;
-    if (e.state == KeyState::kRevoked) {
-      return Fail("key_revoked", "this key was revoked (" + e.file + "); if it is safe again, run `keyward "
-                                 "reinstate " + e.file + "`");
+  auto already_revoked = [](const std::string& file) {
+    return Fail("key_revoked", "this key was revoked (" + file + "); if it is safe again, run `keyward reinstate " +
+                                   file + "`");
+  };
+  auto already_active = [](const std::string& file) {
+    return Fail("duplicate_key", "this key is already on the account (" + file + ")");
+  };
+  // With current indexes, the duplicate check compares fingerprints (the
+  // SHA256 of the plain key: the same key, certificate or not) instead of
+  // reading every key file.
+  auto indexed = CurrentIndex(false);
+  auto indexed_revoked = indexed ? CurrentIndex(true) : std::nullopt;
+  if (indexed && indexed_revoked) {
+    const std::string fingerprint = Fp(entry.key);
+    for (const IndexRecord& r : *indexed) {
+      if (r.fingerprint == fingerprint) return already_active(r.file);
     }
-    return Fail("duplicate_key", "this key is already on the account (" + e.file + ")");
+    for (const IndexRecord& r : *indexed_revoked) {
+      if (r.fingerprint == fingerprint) return already_revoked(r.file);
+    }
+  } else {
+    indexed.reset();
+    auto existing = List(true);
+    if (!existing) return Fail(existing.error());
+    for (const KeyEntry& e : *existing) {
+      if (!e.entry || !e.entry->key.SamePublicKey(entry.key)) continue;
+      if (e.state == KeyState::kRevoked) return already_revoked(e.file);
+      return already_active(e.file);
+    }
   }
   KeyName name{request.owner, request.device, TodayUtc(context_.now), 1};
   auto file = NextFileName(name);
@@ -590,6 +699,23 @@ Result<ChangeResult> Store::Add(const AddRequest& request) {
   change.files.push_back(*file);
   change.fingerprints.push_back(Fp(entry.key));
   if (auto ok = Log("add", *file, change.fingerprints.back()); !ok) return Fail(ok.error());
+  if (indexed) {
+    auto info = fs::StatRegularAt(users_.get(), *file, owner(), "the key file");
+    if (!info) return Fail(info.error());
+    IndexRecord rec;
+    rec.inode = static_cast<std::uint64_t>(info->st_ino);
+    rec.size = static_cast<std::uint64_t>(info->st_size);
+    rec.mtime_ns = fs::MtimeNs(*info);
+    rec.file = *file;
+    rec.line = content.substr(0, content.size() - 1);
+    indexed->push_back(std::move(rec));
+    auto fast = RenderFromRecords(std::move(*indexed));
+    if (!fast) return Fail(fast.error());
+    if (fast->has_value()) {
+      change.render = std::move(**fast);
+      return change;
+    }
+  }
   auto render = RenderLocked();
   if (!render) return Fail(render.error());
   change.render = std::move(*render);
@@ -624,6 +750,11 @@ Result<ChangeResult> Store::Move(const Selector& selector, bool revoke) {
   if (!lock) return Fail(lock.error());
   if (auto ok = CheckChangeTargets(store_.get(), ak_dir_.get(), context_.authorized_keys, owner()); !ok) {
     return Fail(ok.error());
+  }
+  if (revoke) {
+    auto fast = RevokeFast(selector);
+    if (!fast) return Fail(fast.error());
+    if (fast->has_value()) return std::move(**fast);
   }
   int from = revoke ? users_.get() : revoked_.get();
   int to = revoke ? revoked_.get() : users_.get();
@@ -663,6 +794,7 @@ Result<ChangeResult> Store::Move(const Selector& selector, bool revoke) {
       return Fail(ok.error());
     }
   }
+  (void)RefreshRevokedCache();  // a cache: failing to write it costs speed, not correctness
   auto render = RenderLocked();
   if (!render) return Fail(render.error());
   change.render = std::move(*render);
@@ -688,6 +820,7 @@ Result<ChangeResult> Store::Prune() {
     change.fingerprints.push_back(Fp(e.entry->key));
     if (auto ok = Log("prune", e.file, change.fingerprints.back()); !ok) return Fail(ok.error());
   }
+  if (!change.files.empty()) (void)RefreshRevokedCache();
   auto render = RenderLocked();
   if (!render) return Fail(render.error());
   change.render = std::move(*render);
@@ -812,7 +945,7 @@ Result<std::optional<std::string>> Store::KeysFromIndex(std::string_view fingerp
   auto view = IndexView::Open((*mapped)->view());
   if (!view) return std::optional<std::string>();
   struct stat users_st {};
-  if (fstat(users_.get(), &users_st) != 0 || MtimeNs(users_st) != view->header().users_mtime_ns) {
+  if (fstat(users_.get(), &users_st) != 0 || fs::MtimeNs(users_st) != view->header().users_mtime_ns) {
     return std::optional<std::string>();  // users/ changed since the index was written
   }
   std::vector<IndexRecord> records = view->CertAuthorities();
@@ -822,7 +955,7 @@ Result<std::optional<std::string>> Store::KeysFromIndex(std::string_view fingerp
     struct stat st {};
     if (fstatat(users_.get(), r.file.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
         static_cast<std::uint64_t>(st.st_ino) != r.inode || static_cast<std::uint64_t>(st.st_size) != r.size ||
-        MtimeNs(st) != r.mtime_ns) {
+        fs::MtimeNs(st) != r.mtime_ns) {
       return std::optional<std::string>();  // edited in place: read the files instead
     }
     if (r.expiry != 0 && r.expiry <= static_cast<std::uint64_t>(context_.now)) continue;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "authkeys/line.h"
@@ -13,6 +14,7 @@
 #include "key/policy.h"
 #include "store/account.h"
 #include "store/key_name.h"
+#include "store/keys_index.h"
 
 namespace keyward::store {
 
@@ -22,6 +24,7 @@ inline constexpr const char* kReadmeFile = "!!README!!";
 inline constexpr const char* kLockFile = ".lock";
 inline constexpr const char* kAuditLogFile = "audit.log";
 inline constexpr const char* kIndexFile = "keys.index";
+inline constexpr const char* kRevokedIndexFile = "revoked.index";
 inline constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
 inline constexpr std::size_t kMaxAuthorizedKeysBytes = 256u << 20;
 
@@ -142,12 +145,39 @@ class Store {
 
   fs::Ownership owner() const { return {context_.account.uid}; }
   static Result<Store> OpenImpl(const StoreContext& context, bool open_authorized_keys_folder);
-  Result<std::vector<KeyEntry>> ReadFolder(int dirfd, bool revoked) const;
-  // `entries` (optional) receives the users/ entries, marked `rendered`.
-  Result<RenderResult> BuildRender(std::vector<KeyEntry>* entries = nullptr) const;
+  // Reads users/ (or revoked/) with that folder's cache (keys.index,
+  // revoked.index): a file whose inode, size and mtime match its record is
+  // parsed from the record instead of being opened. `misses` (optional)
+  // counts the files that had to be read.
+  Result<std::vector<KeyEntry>> ReadFolder(int dirfd, bool revoked, std::size_t* misses = nullptr) const;
+  std::unordered_map<std::string, IndexRecord> LoadFileCache(bool revoked) const;
+  // Rewrites revoked.index when revoked/ holds files it does not know.
+  Result<void> RefreshRevokedCache();
+  // `entries` (optional) receives the users/ entries, marked `rendered`, and
+  // `lines` the rendered entries' lines in the same order.
+  Result<RenderResult> BuildRender(std::vector<KeyEntry>* entries = nullptr,
+                                   std::vector<std::string>* lines = nullptr) const;
+  Result<void> AppendReadme(RenderResult& r) const;
   // `save_hand_edits`: keep a copy of an authorized_keys that keyward did
   // not write before replacing it (off when the caller already saved it).
   Result<RenderResult> RenderLocked(bool save_hand_edits = true);
+  // Writes keys.index (`records`: the rendered keys) and then
+  // authorized_keys, keeping a hand-edited one aside.
+  Result<RenderResult> CommitRender(RenderResult r, std::vector<IndexRecord> records, std::int64_t users_mtime_ns,
+                                    bool save_hand_edits = true);
+
+  // The fast path of a change (store_fast_path.cc): when an index describes
+  // its folder exactly (the folder's mtime and file names are the ones it
+  // records), a change reads it instead of every key file.
+  std::optional<std::vector<IndexRecord>> CurrentIndex(bool revoked) const;
+  // Renders users/ from `records` (every file in users/ after the change,
+  // each line parsed and checked again); nullopt when users/ is not exactly
+  // those files or a line does not pass, and the caller renders the slow way.
+  Result<std::optional<RenderResult>> RenderFromRecords(std::vector<IndexRecord> records);
+  Result<void> WriteRevokedIndex(std::vector<IndexRecord> records);
+  // Revoke with current indexes (the lock held); nullopt: nothing done,
+  // take the slow way (which also gives the errors).
+  Result<std::optional<ChangeResult>> RevokeFast(const Selector& selector);
   Result<std::optional<std::string>> KeysFromIndex(std::string_view fingerprint) const;
   Result<std::vector<KeyEntry*>> Select(std::vector<KeyEntry>& entries, const Selector& selector) const;
   Result<std::string> NextFileName(KeyName name) const;

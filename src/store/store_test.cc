@@ -443,6 +443,71 @@ TEST_F(StoreTest, RevokeAndReinstate) {
   EXPECT_EQ(actions, (std::vector<std::string>{"add", "add", "add", "revoke", "revoke", "revoke", "reinstate"}));
 }
 
+// Changes read keys.index and revoked.index instead of every key file while
+// those describe their folders; files added or removed behind keyward's back
+// send a change the slow way. Either way the result is a full render's.
+TEST_F(StoreTest, ChangesThroughTheIndexesAgreeWithAFullRender) {
+  Store st = InitAndOpen();
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(st.Add(Req(Ed25519(100 + static_cast<std::uint64_t>(i)), "alice@example.com", "d" + std::to_string(i))));
+  }
+  auto consistent = [&] {
+    auto c = st.Check();
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_TRUE(c->matches) << c->diff;
+  };
+  consistent();
+  ASSERT_TRUE(stdfs::exists(S("keys.index")));
+  auto revoked = st.Revoke(*ParseSelector({"alice@example.com", "d3"}));
+  ASSERT_TRUE(revoked) << revoked.error().message;
+  EXPECT_EQ(revoked->render.keys, 19u);
+  consistent();
+  ASSERT_TRUE(stdfs::exists(S("revoked.index")));
+  EXPECT_NE(Read(S("revoked.index")).find(revoked->files[0]), std::string::npos);
+
+  // Duplicates are found through the indexes, active and revoked.
+  auto dup = st.Add(Req(Ed25519(101), "alice@example.com", "other"));
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, "duplicate_key");
+  auto again = st.Add(Req(Ed25519(103), "alice@example.com", "other"));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, "key_revoked");
+
+  // A key file copied in by hand: users/ no longer matches keys.index; the
+  // next change sees and renders it.
+  Write(S("users/bob@example.com+hand+20261121+01.pub"), Ed25519(500) + "\n");
+  auto added = st.Add(Req(Ed25519(501), "bob@example.com", "laptop"));
+  ASSERT_TRUE(added) << added.error().message;
+  EXPECT_EQ(added->render.keys, 21u);
+  EXPECT_NE(Read(ctx_.authorized_keys).find(Ed25519Base64(500)), std::string::npos);
+  consistent();
+  // One copied in as a second file of an active key: the add of that key is
+  // refused even though the index does not know the copy.
+  Write(S("users/carol@example.com+copy+20261121+01.pub"), Ed25519(600) + "\n");
+  auto copy = st.Add(Req(Ed25519(600), "carol@example.com", "laptop"));
+  ASSERT_FALSE(copy);
+  EXPECT_EQ(copy.error().code, "duplicate_key");
+
+  // A key file removed by hand, and a revoked one: both noticed.
+  ASSERT_TRUE(stdfs::remove(S("users/" + added->files[0])));
+  ASSERT_TRUE(stdfs::remove(S("revoked/" + revoked->files[0])));
+  auto readd = st.Add(Req(Ed25519(103), "alice@example.com", "back"));
+  ASSERT_TRUE(readd) << readd.error().message;
+  EXPECT_EQ(Read(ctx_.authorized_keys).find(Ed25519Base64(501)), std::string::npos);
+  consistent();
+  // A key that breaks the policy in a forged index record is not rendered:
+  // every line is checked again.
+  std::string index = Read(S("keys.index"));
+  std::size_t at = index.find(Ed25519(110));
+  ASSERT_NE(at, std::string::npos);
+  index.replace(at, Ed25519(110).size(), std::string(kDsa).substr(0, Ed25519(110).size()));
+  Write(S("keys.index"), index);
+  auto after_forgery = st.Revoke(*ParseSelector({"alice@example.com", "d0"}));
+  ASSERT_TRUE(after_forgery) << after_forgery.error().message;
+  EXPECT_EQ(Read(ctx_.authorized_keys).find("ssh-dss"), std::string::npos);
+  consistent();
+}
+
 TEST_F(StoreTest, RevokeByOwnerAndDeviceTakesEveryMatchingKey) {
   Store st = InitAndOpen();
   ASSERT_TRUE(st.Add(Req(Ed25519(1))));
