@@ -573,14 +573,20 @@ Result<CheckResult> Store::Check() const {
   return c;
 }
 
-Result<std::string> Store::NextFileName(KeyName name) const {
+Result<std::string> Store::NextFileName(KeyName name, const std::vector<std::string>* known_files) const {
   std::set<std::string> taken;
-  for (int dirfd : {users_.get(), revoked_.get()}) {
-    auto names = fs::ListDirectory(dirfd);
-    if (!names) return Fail(names.error());
-    std::string prefix = name.Prefix();
-    for (auto& n : *names) {
+  const std::string prefix = name.Prefix();
+  if (known_files != nullptr) {
+    for (const std::string& n : *known_files) {
       if (n.rfind(prefix, 0) == 0) taken.insert(n);
+    }
+  } else {
+    for (int dirfd : {users_.get(), revoked_.get()}) {
+      auto names = fs::ListDirectory(dirfd);
+      if (!names) return Fail(names.error());
+      for (auto& n : *names) {
+        if (n.rfind(prefix, 0) == 0) taken.insert(n);
+      }
     }
   }
   for (int serial = 1; serial <= kMaxSerial; ++serial) {
@@ -664,13 +670,17 @@ Result<ChangeResult> Store::Add(const AddRequest& request) {
   // reading every key file.
   auto indexed = CurrentIndex(false);
   auto indexed_revoked = indexed ? CurrentIndex(true) : std::nullopt;
+  std::vector<std::string> known_files;  // of both folders, when the indexes describe them
   if (indexed && indexed_revoked) {
     const std::string fingerprint = Fp(entry.key);
+    known_files.reserve(indexed->size() + indexed_revoked->size());
     for (const IndexRecord& r : *indexed) {
       if (r.fingerprint == fingerprint) return already_active(r.file);
+      known_files.push_back(r.file);
     }
     for (const IndexRecord& r : *indexed_revoked) {
       if (r.fingerprint == fingerprint) return already_revoked(r.file);
+      known_files.push_back(r.file);
     }
   } else {
     indexed.reset();
@@ -683,7 +693,7 @@ Result<ChangeResult> Store::Add(const AddRequest& request) {
     }
   }
   KeyName name{request.owner, request.device, TodayUtc(context_.now), 1};
-  auto file = NextFileName(name);
+  auto file = NextFileName(name, indexed ? &known_files : nullptr);
   if (!file) return Fail(file.error());
   std::string content = authkeys::FormatAuthorizedKey(entry) + "\n";
   if (auto ok = OneLine(std::string_view(content).substr(0, content.size() - 1)); !ok) return Fail(ok.error());

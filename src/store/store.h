@@ -180,7 +180,9 @@ class Store {
   Result<std::optional<ChangeResult>> RevokeFast(const Selector& selector);
   Result<std::optional<std::string>> KeysFromIndex(std::string_view fingerprint) const;
   Result<std::vector<KeyEntry*>> Select(std::vector<KeyEntry>& entries, const Selector& selector) const;
-  Result<std::string> NextFileName(KeyName name) const;
+  // The first free serial of `name`, among `known_files` (every file of
+  // users/ and revoked/) or else the folders' listings.
+  Result<std::string> NextFileName(KeyName name, const std::vector<std::string>* known_files = nullptr) const;
   Result<void> Log(std::string_view action, const std::string& file, const std::string& fingerprint) const;
   Result<ChangeResult> Move(const Selector& selector, bool revoke);
 
