@@ -123,7 +123,10 @@ const char* SshErrForKey(const Error& e, bool rsa) {
   if (c == "truncated") return "incomplete message";
   if (c == "unknown_key_type") return "unknown or unsupported key type";
   if (c == "rsa_too_small") return "Invalid key length";
-  if (c == "invalid_ec_point") return "invalid elliptic curve value";
+  // A point off the curve fails in EC_POINT_oct2point(): "invalid format";
+  // only points on it that fail sshkey_ec_validate_public() get OpenSSH's
+  // "invalid elliptic curve value", and random damage never makes those.
+  if (c == "invalid_ec_point") return "invalid format";
   if (c == "curve_mismatch") return "elliptic curve does not match";
   if (c == "type_mismatch") return "key type does not match";
   if (c == "bad_cert_signer") return "invalid certificate signing key";

@@ -1,8 +1,11 @@
 #include "krl/publish.h"
 
 #include <strings.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <limits>
 #include <optional>
@@ -152,9 +155,16 @@ Result<PublishResult> BuildAndWriteKrl(const PublishOptions& o) {
   if (!target) return Fail(target.error());
   auto ca_dir = OpenCaFolder(o.config);
   if (!ca_dir) return Fail(ca_dir.error());
-  auto lock = *ca_dir ? fs::FileLock::Acquire((*ca_dir)->get(), kRevocationsLock, fs::Ownership{geteuid()})
-                      : fs::FileLock::Acquire(target->dir.get(), "." + target->name + ".lock", fs::Ownership{geteuid()});
-  if (!lock) return Fail(lock.error());
+  if (*ca_dir) {
+    auto lock = fs::FileLock::Acquire((*ca_dir)->get(), kRevocationsLock, fs::Ownership{geteuid()});
+    if (!lock) return Fail(lock.error());
+    return BuildLocked(o, *ca_dir, *target);
+  }
+  // Without a CA folder, builds lock the KRL's folder itself (flock on its
+  // descriptor), which leaves nothing behind in /etc/ssh.
+  while (flock(target->dir.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return Fail("lock_failed", "cannot lock the folder of the KRL: " + std::string(std::strerror(errno)));
+  }
   return BuildLocked(o, *ca_dir, *target);
 }
 
