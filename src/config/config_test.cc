@@ -297,6 +297,109 @@ TEST(Config, DaemonRequiredSettings) {
   EXPECT_TRUE(CheckDaemonConfig(*ok));
 }
 
+TEST(Config, CaSection) {
+  auto c = ParseConfig(R"({
+    "ca": {
+      "dir": "/srv/keyward/ca",
+      "krl": "/etc/ssh/revoked.krl",
+      "backdate": "2m",
+      "roles": [
+        {"name": "login", "principals": ["%u"], "max_validity": "7d",
+         "extensions": ["permit-pty", "permit-agent-forwarding"], "accounts": ["*"]},
+        {"name": "create-user", "principals": ["root"], "max_validity": 3600,
+         "force_command": "/usr/local/sbin/create-user", "source_address": ["10.0.0.0/8", "2001:db8::/32"],
+         "verify_required": true, "groups": ["admins"], "accounts": ["alice"]}
+      ]
+    }
+  })");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->ca.dir, "/srv/keyward/ca");
+  EXPECT_EQ(c->ca.krl, "/etc/ssh/revoked.krl");
+  EXPECT_EQ(c->ca.backdate, 120);
+  ASSERT_EQ(c->ca.roles.size(), 2u);
+  const RoleConfig& login = c->ca.roles[0];
+  EXPECT_EQ(login.name, "login");
+  EXPECT_EQ(login.principals, std::vector<std::string>{"%u"});
+  EXPECT_EQ(login.max_validity, 7 * 86400);
+  EXPECT_EQ(login.extensions, (std::vector<std::string>{"permit-pty", "permit-agent-forwarding"}));
+  EXPECT_EQ(login.accounts, std::vector<std::string>{"*"});
+  EXPECT_TRUE(login.force_command.empty());
+  const RoleConfig& create = c->ca.roles[1];
+  EXPECT_EQ(create.name, "create-user");
+  EXPECT_EQ(create.max_validity, 3600);
+  EXPECT_EQ(create.force_command, "/usr/local/sbin/create-user");
+  EXPECT_EQ(create.source_address, (std::vector<std::string>{"10.0.0.0/8", "2001:db8::/32"}));
+  EXPECT_TRUE(create.verify_required);
+  EXPECT_EQ(create.groups, std::vector<std::string>{"admins"});
+
+  auto defaults = ParseConfig("{}");
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->ca.dir, "/var/lib/keyward/ca");
+  EXPECT_EQ(defaults->ca.backdate, 300);
+  EXPECT_TRUE(defaults->ca.roles.empty());
+  auto durations = ParseConfig(
+      R"({"ca": {"roles": [{"name": "a", "principals": ["x"], "max_validity": "1w2d3h4m5s", "accounts": ["*"]}]}})");
+  ASSERT_TRUE(durations) << durations.error().message;
+  EXPECT_EQ(durations->ca.roles[0].max_validity, 9 * 86400 + 3 * 3600 + 4 * 60 + 5);
+}
+
+// Each bad "ca" setting is refused with the setting named.
+TEST(Config, CaRefusalsNameTheSetting) {
+  auto role = [](const std::string& fields) {
+    return R"({"ca": {"roles": [{"name": "login", "principals": ["%u"], "accounts": ["*"])" + fields + "}]}}";
+  };
+  struct Case {
+    std::string json, names;
+  };
+  const std::vector<Case> cases = {
+      {R"({"ca": []})", "\"ca\""},
+      {R"({"ca": {"directory": "/x"}})", "\"ca.directory\""},
+      {R"({"ca": {"dir": "relative"}})", "\"ca.dir\""},
+      {R"({"ca": {"krl": ""}})", "\"ca.krl\""},
+      {R"({"ca": {"backdate": -1}})", "\"ca.backdate\""},
+      {R"({"ca": {"backdate": "2y"}})", "\"ca.backdate\""},
+      {R"({"ca": {"roles": {}}})", "\"ca.roles\""},
+      {R"({"ca": {"roles": [5]}})", "\"ca.roles[0]\""},
+      {R"({"ca": {"roles": [{"principals": ["%u"], "accounts": ["*"]}]}})", "\"ca.roles[0].name\""},
+      {R"({"ca": {"roles": [{"name": "Login", "principals": ["%u"], "accounts": ["*"]}]}})", "\"ca.roles[0].name\""},
+      {R"({"ca": {"roles": [{"name": "a b", "principals": ["%u"], "accounts": ["*"]}]}})", "\"ca.roles[0].name\""},
+      {R"({"ca": {"roles": [{"name": "login", "accounts": ["*"]}]}})", "\"ca.roles.login.principals\""},
+      {R"({"ca": {"roles": [{"name": "login", "principals": ["%u"]}]}})", "\"ca.roles.login\""},
+      {role(R"(, "colour": "red")"), "\"ca.roles.login.colour\""},
+      {role(R"(, "principals": [])"), "\"ca.roles.login.principals\""},
+      {role(R"(, "principals": ["a,b"])"), "\"ca.roles.login.principals\""},
+      {role(R"(, "principals": ["a b"])"), "\"ca.roles.login.principals\""},
+      {role(R"(, "principals": ["%h"])"), "\"ca.roles.login.principals\""},
+      {role(R"(, "principals": ["x%"])"), "\"ca.roles.login.principals\""},
+      {role(R"(, "principals": ["%u", "%u"])"), "\"ca.roles.login.principals\""},
+      {role(R"(, "max_validity": 10)"), "\"ca.roles.login.max_validity\""},
+      {role(R"(, "max_validity": "7x")"), "\"ca.roles.login.max_validity\""},
+      {role(R"(, "max_validity": "11000d")"), "\"ca.roles.login.max_validity\""},
+      {role(R"(, "max_validity": true)"), "\"ca.roles.login.max_validity\""},
+      {role(R"(, "force_command": ["ls"])"), "\"ca.roles.login.force_command\""},
+      {role(R"(, "force_command": "ls\nrm")"), "\"ca.roles.login.force_command\""},
+      {role(R"(, "source_address": ["example.com"])"), "\"ca.roles.login.source_address\""},
+      {role(R"(, "source_address": ["10.1.2.3/8"])"), "\"ca.roles.login.source_address\""},
+      {role(R"(, "source_address": "10.0.0.0/8")"), "\"ca.roles.login.source_address\""},
+      {role(R"(, "verify_required": "yes")"), "\"ca.roles.login.verify_required\""},
+      {role(R"(, "extensions": ["permit-everything"])"), "\"ca.roles.login.extensions\""},
+      {role(R"(, "extensions": ["permit-pty", "permit-pty"])"), "\"ca.roles.login.extensions\""},
+      {role(R"(, "accounts": ["Alice"])"), "\"ca.roles.login.accounts\""},
+      {role(R"(, "groups": ["wheel group"])"), "\"ca.roles.login.groups\""},
+      {R"({"ca": {"roles": [{"name": "a", "principals": ["x"], "accounts": ["*"]},
+                            {"name": "a", "principals": ["y"], "accounts": ["*"]}]}})",
+       "\"ca.roles.a\""},
+  };
+  for (const auto& c : cases) {
+    auto r = ParseConfig(c.json);
+    ASSERT_FALSE(r) << c.json;
+    EXPECT_NE(r.error().message.find(c.names), std::string::npos) << c.json << " -> " << r.error().message;
+  }
+  for (const char* extension : kCertificateExtensions) {
+    EXPECT_TRUE(ParseConfig(role(R"(, "extensions": [")" + std::string(extension) + "\"]")));
+  }
+}
+
 // keywardd --write-config: the sample parses, holds every setting, and
 // gives exactly the defaults (but for the two required names).
 TEST(Config, SampleHasEverySettingWithItsDefault) {
@@ -310,7 +413,9 @@ TEST(Config, SampleHasEverySettingWithItsDefault) {
         "\"twilio_token\"", "\"twilio_base_url\"", "\"accounts\"", "\"source\"", "\"codes\"", "\"alerts\"",
         "\"channel\"", "\"command\"", "\"sendmail\"", "\"from\"", "\"to\"", "\"rate_limits\"",
         "\"logins_per_account_per_hour\"", "\"logins_per_client_per_hour\"", "\"verify_tries\"", "\"audit_log\"",
-        "\"state_dir\""}) {
+        "\"state_dir\"", "\"ca\"", "\"dir\"", "\"krl\"", "\"backdate\"", "\"roles\"", "\"principals\"",
+        "\"max_validity\"", "\"force_command\"", "\"source_address\"", "\"verify_required\"",
+        "\"extensions\"", "\"accounts\"", "\"groups\""}) {
     EXPECT_NE(sample.find(name), std::string::npos) << name;
   }
   const Config d;
@@ -330,6 +435,10 @@ TEST(Config, SampleHasEverySettingWithItsDefault) {
   EXPECT_EQ(c->audit_log, d.audit_log);
   EXPECT_EQ(c->state_dir, d.state_dir);
   EXPECT_EQ(c->twilio_base_url, d.twilio_base_url);
+  EXPECT_EQ(c->ca.dir, d.ca.dir);
+  EXPECT_EQ(c->ca.krl, d.ca.krl);
+  EXPECT_EQ(c->ca.backdate, d.ca.backdate);
+  EXPECT_TRUE(c->ca.roles.empty());
   EXPECT_EQ(c->admin_user, "root");
   EXPECT_EQ(c->web_user, "keyward-web");
 }
