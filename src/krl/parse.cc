@@ -6,163 +6,16 @@
 
 #include "key/crypto.h"
 #include "krl/check.h"
+#include "krl/cursor.h"
+#include "krl/openssh_reason.h"
 
 namespace keyward::krl {
 
 namespace {
 
-// What OpenSSH's sshbuf getters report.
-enum class ReadError { kNone, kIncomplete, kStringTooLarge, kNulInString, kBignumNegative, kBignumTooLarge };
-
-const char* SshErrText(ReadError e) {
-  switch (e) {
-    case ReadError::kIncomplete:
-      return "incomplete message";
-    case ReadError::kStringTooLarge:
-      return "string is too large";
-    case ReadError::kNulInString:
-      return "invalid format";
-    case ReadError::kBignumNegative:
-      return "bignum is negative";
-    case ReadError::kBignumTooLarge:
-      return "bignum is too large";
-    case ReadError::kNone:
-      break;
-  }
-  return "success";
-}
-
-// OpenSSH's largest buffer (SSHBUF_SIZE_MAX): a longer string length is
-// "too large" before it is compared with what is left.
-constexpr std::uint32_t kSshbufSizeMax = 0x8000000;
-// SSHBUF_MAX_BIGNUM: 2048 bytes, plus a leading zero.
-constexpr std::size_t kMaxBignumBytes = 2048;
-
-// Walks the input in place; views point into it.
-class Cursor {
- public:
-  explicit Cursor(ByteView data, std::size_t start = 0) : data_(data), pos_(start) {}
-
-  std::size_t offset() const { return pos_; }
-  std::size_t remaining() const { return data_.size() - pos_; }
-  bool empty() const { return pos_ == data_.size(); }
-
-  ReadError U8(std::uint8_t& v) {
-    if (remaining() < 1) return ReadError::kIncomplete;
-    v = data_[pos_++];
-    return ReadError::kNone;
-  }
-  ReadError U32(std::uint32_t& v) {
-    if (remaining() < 4) return ReadError::kIncomplete;
-    const std::uint8_t* p = data_.data() + pos_;
-    v = (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
-    pos_ += 4;
-    return ReadError::kNone;
-  }
-  ReadError U64(std::uint64_t& v) {
-    std::uint32_t hi = 0, lo = 0;
-    if (remaining() < 8) return ReadError::kIncomplete;
-    U32(hi);
-    U32(lo);
-    v = (std::uint64_t{hi} << 32) | lo;
-    return ReadError::kNone;
-  }
-  ReadError String(ByteView& v) {
-    if (remaining() < 4) return ReadError::kIncomplete;
-    const std::uint8_t* p = data_.data() + pos_;
-    std::uint32_t len = (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
-    if (len > kSshbufSizeMax - 4) return ReadError::kStringTooLarge;
-    if (remaining() - 4 < len) return ReadError::kIncomplete;
-    v = data_.subspan(pos_ + 4, len);
-    pos_ += 4 + std::size_t{len};
-    return ReadError::kNone;
-  }
-  // sshbuf_get_cstring(): one NUL allowed, as the last byte (dropped).
-  ReadError CString(std::string_view& v) {
-    std::size_t before = pos_;
-    ByteView s;
-    if (ReadError e = String(s); e != ReadError::kNone) return e;
-    if (!s.empty()) {
-      const void* nul = std::memchr(s.data(), 0, s.size());
-      if (nul != nullptr && static_cast<const std::uint8_t*>(nul) < s.data() + s.size() - 1) {
-        pos_ = before;
-        return ReadError::kNulInString;
-      }
-      if (s.back() == 0) s = s.first(s.size() - 1);
-    }
-    v = AsText(s);
-    return ReadError::kNone;
-  }
-  // sshbuf_get_bignum2_bytes_direct(): the magnitude, leading zeros gone.
-  ReadError Bignum(ByteView& v) {
-    std::size_t before = pos_;
-    ByteView s;
-    if (ReadError e = String(s); e != ReadError::kNone) return e;
-    ReadError e = ReadError::kNone;
-    if (!s.empty() && (s[0] & 0x80) != 0) e = ReadError::kBignumNegative;
-    else if (s.size() > kMaxBignumBytes + 1 || (s.size() == kMaxBignumBytes + 1 && s[0] != 0))
-      e = ReadError::kBignumTooLarge;
-    if (e != ReadError::kNone) {
-      pos_ = before;
-      return e;
-    }
-    while (!s.empty() && s[0] == 0) s = s.subspan(1);
-    v = s;
-    return ReadError::kNone;
-  }
-
- private:
-  ByteView data_;
-  std::size_t pos_;
-};
-
-// The ssh_err() text OpenSSH gives when sshkey_from_blob() refuses a key,
-// from the reason keyward's key parser gives.
-const char* SshErrForKey(const Error& e, bool rsa) {
-  const std::string& c = e.code;
-  if (c == "truncated") return "incomplete message";
-  if (c == "unknown_key_type") return "unknown or unsupported key type";
-  if (c == "rsa_too_small") return "Invalid key length";
-  // A point off the curve fails in EC_POINT_oct2point(): "invalid format";
-  // only points on it that fail sshkey_ec_validate_public() get OpenSSH's
-  // "invalid elliptic curve value", and random damage never makes those.
-  if (c == "invalid_ec_point") return "invalid format";
-  if (c == "curve_mismatch") return "elliptic curve does not match";
-  if (c == "type_mismatch") return "key type does not match";
-  if (c == "bad_cert_signer") return "invalid certificate signing key";
-  if (c == "unknown_cert_type") return "unknown/unsupported certificate type";
-  if (c == "negative_bignum") return "bignum is negative";
-  if (c == "bignum_too_large") return "bignum is too large";
-  if (c == "key_too_large") return "string is too large";
-  if (c == "bad_cert_signature" || c == "bad_signature") return rsa ? "error in libcrypto" : "incorrect signature";
-  return "invalid format";
-}
-
-// The ssh_err() text of sshkey_verify() refusing a KRL signature.
-const char* SshErrForSignature(const key::PublicKey& signer, ByteView signature) {
-  Cursor c(signature);
-  std::string_view algorithm;
-  if (c.CString(algorithm) != ReadError::kNone) return "invalid format";
-  bool fits = false;
-  switch (signer.algorithm()) {
-    case key::Algorithm::kRsa:
-      fits = algorithm == "ssh-rsa" || algorithm == "rsa-sha2-256" || algorithm == "rsa-sha2-512";
-      break;
-    case key::Algorithm::kEd25519:
-      fits = algorithm == "ssh-ed25519";
-      break;
-    case key::Algorithm::kDsa:
-      fits = algorithm == "ssh-dss";
-      break;
-    default: {
-      const key::KeyTypeInfo* info = key::FindKeyType(algorithm);
-      fits = info != nullptr && info->algorithm == signer.algorithm();
-      break;
-    }
-  }
-  if (!fits) return "key type does not match";
-  return signer.algorithm() == key::Algorithm::kRsa ? "error in libcrypto" : "incorrect signature";
-}
+using internal::Cursor;
+using internal::ReadError;
+using internal::SshErrText;
 
 std::string SectionName(std::uint8_t type) {
   switch (type) {
@@ -289,9 +142,10 @@ class Parser {
       }
       seen_signature = true;
       auto signer = key::ParsePublicKeyBlob(Bytes(body.begin(), body.end()));
-      if (!signer) {
-        return Refuse("krl_bad_signature", "the signing key of " + Where(index, type) + " is not a valid key: " +
-                                               signer.error().message,
+      if (!signer || !KnownToOpenSsh92(*signer)) {
+        return Refuse("krl_bad_signature",
+                      "the signing key of " + Where(index, type) + " is not a valid key" +
+                          (signer ? std::string(" to OpenSSH 9.2") : ": " + signer.error().message),
                       "invalid format");
       }
       const std::size_t signed_length = c.offset();
@@ -307,7 +161,7 @@ class Parser {
         return Refuse("krl_bad_signature",
                       "the signature of " + Where(index, type) + " does not verify: the KRL was changed after it "
                                                                   "was signed, or is corrupt",
-                      SshErrForSignature(*signer, signature));
+                      SignatureReason(*signer, signature));
       }
       Bytes id = CaKeyBlob(*signer);
       for (const auto& s : signers_) {
@@ -398,19 +252,14 @@ class Parser {
     Bytes ca;
     if (!ca_blob.empty()) {
       auto key = key::ParsePublicKeyBlob(Bytes(ca_blob.begin(), ca_blob.end()));
-      if (!key) {
-        bool rsa = false;
-        if (auto unverified = key::ParsePublicKeyBlob(Bytes(ca_blob.begin(), ca_blob.end()),
-                                                      key::BlobOptions{.verify_certificate = false})) {
-          rsa = unverified->is_certificate() && unverified->certificate()->signature_key != nullptr &&
-                unverified->certificate()->signature_key->algorithm() == key::Algorithm::kRsa;
-        }
-        // sshkey_from_blob() calls any failure to read the type name
-        // "invalid format".
-        std::string_view type_name;
-        const bool type_ok = Cursor(ca_blob).CString(type_name) == ReadError::kNone;
-        return Refuse("krl_bad_ca_key", "the CA key of " + where + " is not a valid key: " + key.error().message,
-                      type_ok ? SshErrForKey(key.error(), rsa) : "invalid format");
+      // OpenSSH 9.2 refuses what keyward refuses, and a few keys keyward
+      // reads but 9.2 does not know (ML-DSA): KeyBlobReason says which.
+      auto why = KeyBlobReason(ca_blob, key ? nullptr : &key.error());
+      if (!key || why) {
+        return Refuse("krl_bad_ca_key",
+                      "the CA key of " + where + " is not a valid key: " +
+                          (key ? std::string("OpenSSH 9.2 does not know its type") : key.error().message),
+                      *why);
       }
       ca = CaKeyBlob(*key);
     }

@@ -1,6 +1,7 @@
 #include "krl/public_key_file.h"
 
 #include "fs/read_file.h"
+#include "krl/openssh_reason.h"
 
 namespace keyward::krl {
 
@@ -19,7 +20,8 @@ std::optional<PublicKeyInFile> FirstPublicKey(std::string_view content) {
     std::string_view cp = line.substr(start);
     if (cp.empty()) continue;
     auto read = key::ReadKeyText(cp);
-    if (!read) continue;
+    // A line OpenSSH 9.2 cannot read is skipped, as it skips it.
+    if (!read || !KnownToOpenSsh92(read->key)) continue;
     std::string_view comment = cp.substr(read->comment_offset);
     comment = comment.substr(0, comment.find_first_of("\r\n"));
     return PublicKeyInFile{std::move(read->key), std::string(comment)};

@@ -3,7 +3,8 @@
 // use: the first line that reads as a key, skipping comments, blank lines
 // and lines that do not parse; nothing once a line starts a PEM block (a
 // private key). The comment is what follows the key on its line, without
-// the line break; empty when there is none.
+// the line break; empty when there is none. Keys OpenSSH 9.2 does not know
+// (ML-DSA) are skipped like any line it cannot read.
 #pragma once
 
 #include <optional>

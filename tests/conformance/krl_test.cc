@@ -12,6 +12,7 @@
 //   checked against the expected table of krl_sh_facts.json.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -26,6 +27,7 @@
 #include "krl/check.h"
 #include "krl/encode.h"
 #include "krl/krl_test_keys.h"
+#include "krl/openssh_reason.h"
 #include "krl/parse.h"
 #include "krl/spec.h"
 #include "wire/base64.h"
@@ -293,10 +295,36 @@ TEST(StripeKrl, InvalidFilesAreRefusedWithOpenSsh92sReason) {
     auto r = ParseKrl(AsBytes(ReadFile(kStripe + file)), &refusal);
     ASSERT_FALSE(r.has_value());
     EXPECT_EQ(refusal.reason, message);
-    if (!log.empty()) EXPECT_EQ(refusal.log, std::vector<std::string>{log});
+    if (!log.empty()) {
+      EXPECT_EQ(refusal.log, std::vector<std::string>{log});
+    }
     ++refused;
   }
   EXPECT_EQ(refused, 11);
+}
+
+// Every key and certificate of OpenSSH's sshkey test data that 9.2 knows
+// passes the walk that finds OpenSSH's words for a refused CA key: the walk
+// never refuses what OpenSSH reads.
+TEST(OpenSshReason, EveryTestKeyOpenSsh92KnowsIsFine) {
+  const std::string dir = std::string(KEYWARD_CONFORMANCE_DIR) + "/openssh/sshkey/";
+  json m = Manifest(dir + "expected.json");
+  int keys = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.path().extension() != ".pub") continue;
+    std::string text = ReadFile(entry.path().string());
+    auto k = key::ReadKeyText(text.substr(0, text.find('\n')));
+    if (!k) continue;  // the manifest's own tests say which files are refused
+    SCOPED_TRACE(name);
+    if (KnownToOpenSsh92(k->key)) {
+      EXPECT_FALSE(KeyBlobReason(k->key.blob()).has_value());
+      ++keys;
+    } else {
+      EXPECT_EQ(KeyBlobReason(k->key.blob()).value_or(""), std::string("unknown or unsupported key type"));
+    }
+  }
+  EXPECT_GT(keys, 20);
 }
 
 // ------------------------------------------------- openssh regress/krl.sh
@@ -328,7 +356,9 @@ class KrlRegress : public ::testing::Test {
   Krl Generate(const std::vector<std::string>& files, const key::PublicKey* ca, bool any_ca = false,
                const Krl* update = nullptr) {
     KrlBuilder b;
-    if (update != nullptr) EXPECT_TRUE(b.Merge(*update));
+    if (update != nullptr) {
+      EXPECT_TRUE(b.Merge(*update));
+    }
     SpecOptions o;
     o.ca = ca;
     o.any_ca = any_ca;
