@@ -97,9 +97,6 @@ int Serve(const config::Config& config) {
     std::fprintf(stderr, "keywardd: not running as root: only accounts of uid %u can be served\n",
                  static_cast<unsigned>(geteuid()));
   }
-  if (mkdir(config.state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return ConfigError("cannot create state_dir " + config.state_dir + ": " + std::strerror(errno));
-  }
   // Nothing below depends on where keywardd was started.
   if (chdir("/") != 0) return ConfigError(std::string("cannot chdir to /: ") + std::strerror(errno));
   auto daemon = daemon::Daemon::Create(config, std::move(*channels));

@@ -1,6 +1,10 @@
 #include "daemon/handlers.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <openssl/crypto.h>
 
@@ -236,9 +240,14 @@ Handler FindHandler(CallerKind kind, Op op) {
 }
 
 Result<std::unique_ptr<Daemon>> Daemon::Create(const config::Config& config, Channels channels, Clocks clocks) {
+  // keywardd's own state (the TOTP steps already used): root only.
+  if (mkdir(config.state_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Fail("bad_config", "cannot create state_dir " + config.state_dir + ": " + std::strerror(errno));
+  }
   factor::CodeBookSettings settings;
   settings.ttl = config.token_ttl;
   settings.max_tries = config.rate_limits.verify_tries;
+  settings.used_steps_file = config.state_dir + "/totp-used-steps";
   auto codes = factor::CodeBook::Create(settings, clocks.monotonic, clocks.wall);
   if (!codes) return Fail(codes.error());
   auto alerts = Alerts::Open(config.audit_log, channels.alerts.get(), channels.alerts_to);

@@ -6,6 +6,7 @@
 
 #include "factor/random.h"
 #include "factor/totp.h"
+#include "factor/totp_steps.h"
 #include "key/crypto.h"
 
 namespace keyward::factor {
@@ -46,7 +47,22 @@ std::string TokenKey(std::string_view token) {
 Result<CodeBook> CodeBook::Create(CodeBookSettings settings, Clock monotonic, Clock wall) {
   auto key = RandomBytes(32);
   if (!key) return Fail(key.error());
-  return CodeBook(settings, std::move(monotonic), std::move(wall), std::move(*key));
+  UsedSteps used;
+  if (!settings.used_steps_file.empty()) {
+    auto loaded = LoadUsedSteps(settings.used_steps_file);
+    if (!loaded) return Fail(loaded.error());
+    used = std::move(*loaded);
+  }
+  CodeBook book(settings, std::move(monotonic), std::move(wall), std::move(*key));
+  book.totp_last_step_ = std::move(used);
+  return book;
+}
+
+void CodeBook::SaveUsedSteps() {
+  if (settings_.used_steps_file.empty()) return;
+  // Best effort: the step is remembered in memory whatever happens here;
+  // only a restart right after a failed write would forget it.
+  (void)factor::SaveUsedSteps(settings_.used_steps_file, totp_last_step_, wall_() / kTotpStep - 2);
 }
 
 CodeBook::~CodeBook() {
@@ -146,6 +162,7 @@ CodeBook::Outcome CodeBook::Verify(std::string_view handle, std::string_view cod
   }
   OPENSSL_cleanse(typed.data(), typed.size());
   if (!match || e.nobody) return {Verdict::kBadCode, {}};
+  if (!e.totp_secret.empty()) SaveUsedSteps();
   Outcome ok{Verdict::kOk, e.account};
   Erase(it);  // single use
   return ok;

@@ -31,6 +31,9 @@ struct CodeBookSettings {
   std::int64_t ttl = 300;        // seconds
   unsigned max_tries = 5;        // wrong codes allowed; the next try fails whatever it is
   std::size_t max_pending = kMaxPendingLogins;
+  // Where the TOTP steps already used are kept across restarts
+  // (factor/totp_steps.h); empty: in memory only.
+  std::string used_steps_file;
 };
 
 class CodeBook {
@@ -85,6 +88,7 @@ class CodeBook {
   std::map<std::string, Entry> entries_;
   // TOTP steps already used, per account: a TOTP code is single use too.
   std::map<std::string, std::int64_t> totp_last_step_;
+  void SaveUsedSteps();
 };
 
 // SHA-256 of a token as raw bytes in a string: the key of token maps.

@@ -4,7 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+
 #include "factor/totp.h"
+#include "factor/totp_steps.h"
 
 namespace keyward::factor {
 namespace {
@@ -130,6 +136,49 @@ TEST_F(CodeBookTest, TotpLoginsTakeTheAppsCodeOnce) {
   EXPECT_EQ(book.Verify(*second, code).verdict, Verdict::kBadCode);
   wall_ += kTotpStep;
   EXPECT_EQ(book.Verify(*second, TotpAt(secret, wall_)).verdict, Verdict::kOk);
+}
+
+// A restarted keywardd (a new CodeBook on the same file) still refuses a
+// TOTP code that was used before the restart; other accounts are unharmed.
+TEST_F(CodeBookTest, UsedTotpStepsSurviveARestart) {
+  char dir[] = "/tmp/keyward-steps-test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  CodeBookSettings settings;
+  settings.used_steps_file = std::string(dir) + "/totp-used-steps";
+  Bytes secret(20, 0x42);
+  std::string code = TotpAt(secret, wall_);
+  {
+    CodeBook book = Make(settings);
+    auto handle = book.StartTotp("alice", secret);
+    ASSERT_TRUE(handle);
+    EXPECT_EQ(book.Verify(*handle, code).verdict, Verdict::kOk);
+  }
+  struct stat st {};
+  ASSERT_EQ(stat(settings.used_steps_file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  {
+    CodeBook book = Make(settings);
+    auto replay = book.StartTotp("alice", secret);
+    ASSERT_TRUE(replay);
+    EXPECT_EQ(book.Verify(*replay, code).verdict, Verdict::kBadCode);
+    auto bob = book.StartTotp("bob", secret);
+    ASSERT_TRUE(bob);
+    EXPECT_EQ(book.Verify(*bob, code).verdict, Verdict::kOk);
+  }
+  // Steps older than the window are dropped from the file.
+  wall_ += 10 * kTotpStep;
+  {
+    CodeBook book = Make(settings);
+    auto handle = book.StartTotp("carol", secret);
+    ASSERT_TRUE(handle);
+    EXPECT_EQ(book.Verify(*handle, TotpAt(secret, wall_)).verdict, Verdict::kOk);
+  }
+  auto saved = LoadUsedSteps(settings.used_steps_file);
+  ASSERT_TRUE(saved);
+  EXPECT_EQ(saved->count("alice"), 0u);
+  EXPECT_EQ(saved->count("carol"), 1u);
+  std::remove(settings.used_steps_file.c_str());
+  rmdir(dir);
 }
 
 TEST_F(CodeBookTest, FullBookSaysBusyUntilLoginsExpire) {
