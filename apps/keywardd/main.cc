@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "config/config.h"
+#include "daemon/background.h"
 #include "daemon/channels.h"
 #include "daemon/demo.h"
 #include "daemon/handlers.h"
@@ -91,6 +92,13 @@ int Serve(const config::Config& config) {
   if (auto ok = config::CheckDaemonConfig(config); !ok) return ConfigError(ok.error().message);
   auto options = ServerOptionsFor(config);
   if (!options) return ConfigError(options.error().message);
+  if (geteuid() == 0) {
+    auto sender = store::LookupAccount(config.notify_user);
+    if (!sender) return ConfigError(sender.error().message);
+    if (!sender->has_value()) return ConfigError("setting \"notify_user\": there is no such user");
+    if ((*sender)->uid == 0) return ConfigError("setting \"notify_user\": must not be root (it sends messages)");
+    daemon::SetBackgroundIdentity({(*sender)->name, (*sender)->uid, (*sender)->gid});
+  }
   auto channels = daemon::MakeChannels(config, STDOUT_FILENO);
   if (!channels) return ConfigError(channels.error().message);
   if (geteuid() != 0) {

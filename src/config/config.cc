@@ -469,6 +469,7 @@ Result<void> ParseSetting(const std::string& name, const json& value, Config& co
   if (name == "key_policy") return Set(GetPolicy(value), config.key_policy);
   if (name == "admin_user") return Set(GetName(value, name), config.admin_user);
   if (name == "web_user") return Set(GetName(value, name), config.web_user);
+  if (name == "notify_user") return Set(GetName(value, name), config.notify_user);
   if (name == "group") {
     if (value.is_string() && value.get<std::string>().empty()) {
       config.group.clear();
@@ -583,6 +584,9 @@ std::string SampleConfig() {
        "  // (the only uid besides root that keywardd serves on its socket).\n"
        "  \"admin_user\": \"root\",\n"
        "  \"web_user\": \"keyward-web\",\n"
+       "  // Who sends codes and alerts (Twilio, the command, sendmail): keywardd\n"
+       "  // runs them as this user, never as root.\n"
+       "  \"notify_user\": " + Quoted(d.notify_user) + ",\n"
        "  // The socket's group; \"\" means web_user's primary group.\n"
        "  \"group\": \"\",\n"
        "  \"socket\": " + Quoted(d.socket) + ",\n"

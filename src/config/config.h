@@ -96,6 +96,7 @@ struct Config {
   std::string admin_user;               // receives the alerts
   std::string web_user;                 // the only non-root uid served on the socket
   std::string group;                    // the socket's group; empty: web_user's primary group
+  std::string notify_user = "nobody";   // who runs the code and alert senders (when keywardd is root)
   std::string socket = "/run/keyward/keywardd.sock";
   std::int64_t token_ttl = 300;         // seconds a code is good for
   std::int64_t session_idle = 600;

@@ -7,10 +7,12 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "daemon/as_user.h"
 #include "daemon/log.h"
+#include "fs/privilege.h"
 
 namespace keyward::daemon {
 
@@ -22,7 +24,14 @@ std::map<pid_t, std::string>& Jobs() {
   return jobs;
 }
 
+std::optional<JobIdentity>& Identity() {
+  static std::optional<JobIdentity> identity;
+  return identity;
+}
+
 }  // namespace
+
+void SetBackgroundIdentity(JobIdentity identity) { Identity() = std::move(identity); }
 
 Result<void> RunInBackground(const std::string& what, std::function<Result<void>()> job) {
   ReapBackgroundJobs();
@@ -33,6 +42,13 @@ Result<void> RunInBackground(const std::string& what, std::function<Result<void>
   if (pid < 0) return Fail("internal", std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
     PrepareChild();
+    if (Identity() && geteuid() == 0) {
+      // Never send as root: a sender that cannot drop does not send.
+      if (auto dropped = fs::DropPrivileges(Identity()->name, Identity()->uid, Identity()->gid); !dropped) {
+        Log(what + " not sent: cannot become " + Identity()->name + ": " + dropped.error().message);
+        _exit(1);
+      }
+    }
     auto ok = job();
     // The error says what failed, never the message (it may hold a code).
     if (!ok) Log(what + " failed: " + ok.error().message);

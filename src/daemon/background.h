@@ -5,6 +5,8 @@
 // RunAsUser stay safe.
 #pragma once
 
+#include <sys/types.h>
+
 #include <functional>
 #include <string>
 
@@ -13,6 +15,16 @@
 namespace keyward::daemon {
 
 inline constexpr std::size_t kMaxBackgroundJobs = 32;
+
+// The user background jobs run as when keywardd is root (notify_user):
+// messages are sent with no more rights than sending needs. Unset, or when
+// keywardd is not root, jobs keep keywardd's identity.
+struct JobIdentity {
+  std::string name;
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
+void SetBackgroundIdentity(JobIdentity identity);
 
 // Starts `job` in a child and returns at once. `what` names the job in the
 // log ("code for alice"); never a secret. Fails when kMaxBackgroundJobs

@@ -195,6 +195,10 @@ def run(alice, web_user, stack, sshd, keys_dir):
                   and "file: " + (file or "") in body and "client: 127.0.0.1" in body,
                   "alert %r names account, device, file, fingerprint and client: %r" % (what, body))
             check(code not in body, "no code in an alert")
+    nobody = pwd.getpwnam("nobody").pw_uid
+    senders = stack.sender_uids()
+    check(senders and all(u == nobody for u in senders),
+          "codes and alerts are sent as notify_user (nobody), never as root: %r" % senders)
     records = stack.audit_records()
     check([(r.get("action"), r.get("account"), r.get("file"), r.get("fingerprint"), r.get("who"))
            for r in records] == [("add", alice.name, file, fp, "keywardd"), ("revoke", alice.name, file, fp, "keywardd")],

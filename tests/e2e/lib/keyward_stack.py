@@ -44,6 +44,7 @@ import ctypes
 import http.client
 import json
 import os
+import pwd
 import re
 import shlex
 import signal
@@ -86,7 +87,7 @@ NOTIFIER = """#!/bin/sh
 # keyward e2e notifier: keywardd runs it (no shell, clean environment) with
 # the recipient as the last argument and the message on standard input.
 msg=$(/bin/cat)
-printf '=== to: %%s\\n%%s\\n=== end\\n' "$1" "$msg" >> '%s'
+printf '=== sender uid: %%s\\n=== to: %%s\\n%%s\\n=== end\\n' "$(/usr/bin/id -u)" "$1" "$msg" >> '%s'
 """
 
 
@@ -96,6 +97,9 @@ class Stack:
         self.dir = h.tempdir("kwstack", 0o755)  # root-owned, world-traversable
         self.messages_path = os.path.join(self.dir, "messages.log")
         h.write_file(self.messages_path, "", 0o600)
+        # keywardd runs its senders as notify_user (nobody by default): the
+        # notifier appends as that user.
+        os.chown(self.messages_path, pwd.getpwnam("nobody").pw_uid, -1)
         self.notifier = h.install_root_owned_script(NOTIFIER % self.messages_path, name="notifier.sh")
         self.socket_path = os.path.join(self.dir, "run", "keywardd.sock")
         self.audit_log = os.path.join(self.dir, "log", "audit.log")
@@ -235,6 +239,11 @@ class Stack:
             text = f.read()
         return [(m.group(1), m.group(2)) for m in
                 re.finditer(r"(?ms)^=== to: (.*?)\n(.*?)\n=== end$", text)]
+
+    def sender_uids(self):
+        """The uid each message was sent with (keywardd's notify_user)."""
+        with open(self.messages_path, errors="replace") as f:
+            return [int(u) for u in re.findall(r"(?m)^=== sender uid: (\d+)$", f.read())]
 
     def message_count(self):
         return len(self.messages())
