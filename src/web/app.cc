@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdio>
 
+#include "key/crypto.h"
 #include "web/cookies.h"
 
 namespace keyward::web {
@@ -224,16 +225,30 @@ WebResponse App::PostLogin(const WebRequest& request) const {
   }
   WebResponse r;
   r.set_cookies.push_back(SetCookie(login_cookie_, reply->login, CookieOptions{options_.secure_cookies, kLoginCookieSeconds}));
-  r.body = pages_.CodePage(token, reply->message, {});
+  r.body = pages_.CodePage(token, LoginCheck(reply->login), reply->message, {});
   return r;
 }
 
+std::string App::LoginCheck(std::string_view login) {
+  // Names the login without giving its handle away: the first 64 bits of
+  // its SHA-256, in hex.
+  auto digest = key::Sha256(AsBytes(login));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < 8; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 15]);
+  }
+  return out;
+}
+
 WebResponse App::CodeForm(const WebRequest& request) const {
-  if (!FindCookie(request.cookies, login_cookie_)) return Redirect("/");
+  auto login = FindCookie(request.cookies, login_cookie_);
+  if (!login) return Redirect("/");
   WebResponse r;
   std::string binding = AnonymousBinding(request, r);
   if (binding.empty()) return Unavailable(Error{"no_random", ""});
-  r.body = pages_.CodePage(csrf_.Issue(CsrfScope::kAnonymous, binding),
+  r.body = pages_.CodePage(csrf_.Issue(CsrfScope::kAnonymous, binding), LoginCheck(*login),
                            "Enter the code we sent you, or the code from your authenticator app.", {});
   return r;
 }
@@ -243,12 +258,24 @@ WebResponse App::PostVerify(const WebRequest& request) const {
   auto login = FindCookie(request.cookies, login_cookie_);
   if (!login) return Redirect("/?notice=restart");
   std::string binding(*FindCookie(request.cookies, csrf_cookie_));
+  const std::string check = LoginCheck(*login);
   auto again = [&](int status, std::string_view error) {
     WebResponse r;
     r.status = status;
-    r.body = pages_.CodePage(csrf_.Issue(CsrfScope::kAnonymous, binding), {}, error);
+    r.body = pages_.CodePage(csrf_.Issue(CsrfScope::kAnonymous, binding), check, {}, error);
     return r;
   };
+  // The browser holds one pending login. A form from a tab whose login was
+  // replaced by a newer one (another tab, another user name) must not spend
+  // its code, and a try, on the newer login.
+  if (Field(request, "login") != check) {
+    WebResponse r;
+    r.status = 409;
+    r.body = pages_.LoginPage(csrf_.Issue(CsrfScope::kAnonymous, binding), {},
+                              "This page belongs to an older sign-in: another one was started since in this browser "
+                              "(another tab or window). Use the newest page, or enter your user name again.");
+    return r;
+  }
   std::string code = CleanCode(Field(request, "code"));
   if (code.empty()) return again(422, "Enter the code.");
   if (code.size() > kMaxFieldBytes) return again(422, "That is not a code we sent.");

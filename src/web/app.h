@@ -69,6 +69,9 @@ class App {
 
   WebResponse Handle(const WebRequest& request) const;
 
+  // What the code form carries to name its pending login (16 hex digits).
+  static std::string LoginCheck(std::string_view login);
+
   // The page for an error the HTTP layer produced itself (400, 413, ...).
   WebResponse ErrorPage(int status) const;
 

@@ -18,6 +18,7 @@ namespace {
 class FakeBackend final : public Backend {
  public:
   std::vector<std::string> calls;
+  std::string login_handle = "handle123";
   std::string last_user, last_client, last_code, last_login, last_file;
   daemon::AddKeyRequest last_add;
   std::optional<Error> login_error, verify_error, list_error, add_error, revoke_error;
@@ -28,7 +29,7 @@ class FakeBackend final : public Backend {
     last_user = user;
     last_client = client;
     if (login_error) return Fail(*login_error);
-    return daemon::LoginReply{"handle123", "If " + user + " exists, a code is on its way."};
+    return daemon::LoginReply{login_handle, "If " + user + " exists, a code is on its way."};
   }
   Result<daemon::SessionReply> Verify(const std::string& login, const std::string& code,
                                       const std::string& client) override {
@@ -125,6 +126,14 @@ class AppTest : public ::testing::Test {
     return body.substr(at + mark.size(), kCsrfTokenChars);
   }
 
+  // The code form's hidden "login" field.
+  static std::string Check(const std::string& body) {
+    const std::string mark = "name=\"login\" value=\"";
+    auto at = body.find(mark);
+    if (at == std::string::npos) return {};
+    return body.substr(at + mark.size(), 16);
+  }
+
   // "name=value" of the Set-Cookie for `name`.
   static std::string CookieFrom(const WebResponse& r, const std::string& name) {
     for (const auto& c : r.set_cookies) {
@@ -139,7 +148,8 @@ class AppTest : public ::testing::Test {
     std::string anon = CookieFrom(page, "kw_csrf");
     WebResponse code = Post("/login", {{"user", "alice"}, {"csrf", Token(page.body)}}, anon);
     std::string login = CookieFrom(code, "kw_login");
-    WebResponse done = Post("/verify", {{"code", "123456"}, {"csrf", Token(code.body)}}, anon + "; " + login);
+    WebResponse done =
+        Post("/verify", {{"code", "123456"}, {"csrf", Token(code.body)}, {"login", Check(code.body)}}, anon + "; " + login);
     EXPECT_EQ(done.status, 303);
     return CookieFrom(done, "kw_session");
   }
@@ -183,7 +193,7 @@ TEST_F(AppTest, EveryPageFillsEveryPlaceholder) {
   view.account = "alice";
   view.keys = &keys;
   for (const std::string& page :
-       {pages->LoginPage("t", "u", "e", "n"), pages->CodePage("t", "m", "e"), pages->KeysPage(view),
+       {pages->LoginPage("t", "u", "e", "n"), pages->CodePage("t", "0123456789abcdef", "m", "e"), pages->KeysPage(view),
         pages->MessagePage("h", "t", "/", "l")}) {
     EXPECT_EQ(page.find("{{"), std::string::npos) << page;
     EXPECT_EQ(page.find("}}"), std::string::npos) << page;
@@ -220,7 +230,9 @@ TEST_F(AppTest, FullFlow) {
   std::string login = CookieFrom(code, "kw_login");
   EXPECT_EQ(login, "kw_login=handle123");
 
-  WebResponse done = Post("/verify", {{"code", "123 456"}, {"csrf", Token(code.body)}}, anon + "; " + login);
+  EXPECT_EQ(Check(code.body), App::LoginCheck("handle123"));
+  WebResponse done =
+      Post("/verify", {{"code", "123 456"}, {"csrf", Token(code.body)}, {"login", Check(code.body)}}, anon + "; " + login);
   EXPECT_EQ(done.status, 303);
   EXPECT_EQ(done.location, "/keys");
   EXPECT_EQ(backend_.last_code, "123456");
@@ -370,7 +382,8 @@ TEST_F(AppTest, WrongCodeStaysOnTheCodePage) {
   std::string anon = CookieFrom(page, "kw_csrf");
   WebResponse code = Post("/login", {{"user", "alice"}, {"csrf", Token(page.body)}}, anon);
   backend_.verify_error = Error{"bad_code", "That code is wrong or has expired. Ask for a new one."};
-  WebResponse r = Post("/verify", {{"code", "000000"}, {"csrf", Token(code.body)}}, anon + "; kw_login=handle123");
+  WebResponse r = Post("/verify", {{"code", "000000"}, {"csrf", Token(code.body)}, {"login", Check(code.body)}},
+                       anon + "; kw_login=handle123");
   EXPECT_EQ(r.status, 422);
   EXPECT_TRUE(r.set_cookies.empty());
   EXPECT_NE(r.body.find("That code is wrong"), std::string::npos);
@@ -400,6 +413,30 @@ TEST_F(AppTest, KeywarddDown) {
   EXPECT_NE(r.body.find("Try again in a minute"), std::string::npos);
 }
 
+// Two tabs, one browser: the second login replaces the first's cookie; the
+// first tab's form is refused without spending its code on the second login.
+TEST_F(AppTest, AFormOfAReplacedLoginIsRefused) {
+  WebResponse page = Get("/");
+  std::string anon = CookieFrom(page, "kw_csrf");
+  WebResponse first = Post("/login", {{"user", "alice"}, {"csrf", Token(page.body)}}, anon);
+  backend_.login_handle = "handle456";
+  WebResponse second = Post("/login", {{"user", "bob"}, {"csrf", Token(page.body)}}, anon);
+  ASSERT_NE(Check(first.body), Check(second.body));
+  std::string newest = CookieFrom(second, "kw_login");
+  backend_.calls.clear();
+  WebResponse stale =
+      Post("/verify", {{"code", "123456"}, {"csrf", Token(first.body)}, {"login", Check(first.body)}}, anon + "; " + newest);
+  EXPECT_EQ(stale.status, 409);
+  EXPECT_NE(stale.body.find("another one was started"), std::string::npos);
+  EXPECT_TRUE(backend_.calls.empty()) << "the code must not reach keywardd";
+  WebResponse missing = Post("/verify", {{"code", "123456"}, {"csrf", Token(second.body)}}, anon + "; " + newest);
+  EXPECT_EQ(missing.status, 409);
+  WebResponse ok =
+      Post("/verify", {{"code", "123456"}, {"csrf", Token(second.body)}, {"login", Check(second.body)}}, anon + "; " + newest);
+  EXPECT_EQ(ok.status, 303);
+  EXPECT_EQ(backend_.last_login, "handle456");
+}
+
 TEST_F(AppTest, SecureCookies) {
   Make(true);
   WebResponse page = Get("/");
@@ -409,7 +446,8 @@ TEST_F(AppTest, SecureCookies) {
   WebResponse code = Post("/login", {{"user", "alice"}, {"csrf", Token(page.body)}}, anon);
   std::string login = CookieFrom(code, "__Host-kw_login");
   ASSERT_FALSE(login.empty());
-  WebResponse done = Post("/verify", {{"code", "1"}, {"csrf", Token(code.body)}}, anon + "; " + login);
+  WebResponse done =
+      Post("/verify", {{"code", "1"}, {"csrf", Token(code.body)}, {"login", Check(code.body)}}, anon + "; " + login);
   ASSERT_EQ(done.status, 303);
   for (const auto& c : done.set_cookies) {
     EXPECT_EQ(c.rfind("__Host-", 0), 0u) << c;

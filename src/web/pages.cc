@@ -107,8 +107,10 @@ std::string Pages::FastLoginPage(std::string_view csrf) const {
   return page;
 }
 
-std::string Pages::CodePage(std::string_view csrf, std::string_view message, std::string_view error) const {
+std::string Pages::CodePage(std::string_view csrf, std::string_view login_check, std::string_view message,
+                            std::string_view error) const {
   SafeHtml body = T("code.html").Render({{"csrf", csrf},
+                                         {"login", login_check},
                                          {"message", message},
                                          {"error", error},
                                          {"code_invalid", error.empty() ? "false" : "true"}});

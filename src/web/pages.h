@@ -41,7 +41,10 @@ class Pages {
                         std::string_view notice = {}) const;
   // The same as LoginPage(csrf), from the copy rendered at start.
   std::string FastLoginPage(std::string_view csrf) const;
-  std::string CodePage(std::string_view csrf, std::string_view message, std::string_view error) const;
+  // `login_check` names the pending login the form belongs to (see
+  // App::LoginCheck).
+  std::string CodePage(std::string_view csrf, std::string_view login_check, std::string_view message,
+                       std::string_view error) const;
   std::string KeysPage(const KeysView& view) const;
   std::string MessagePage(std::string_view heading, std::string_view text, std::string_view link,
                           std::string_view link_text) const;

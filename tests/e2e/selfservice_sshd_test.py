@@ -116,7 +116,7 @@ def run(alice, web_user, stack, sshd, keys_dir):
         return
     check(to == PHONE, "the code went to the number in ~/.phonenumber: %r" % to)
     check(code not in stack.keywardd_log(), "the code is not in keywardd's log")
-    status, hd, page = b.post("/verify", {"code": code, "csrf": ks.token(page)})
+    status, hd, page = b.post("/verify", ks.code_form(page, code))
     if not check(status == 303 and hd.get("Location") == "/keys", "POST /verify: %d %r" % (status, hd.get("Location"))):
         return
     status, _, page = b.get("/keys")

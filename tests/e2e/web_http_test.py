@@ -219,6 +219,11 @@ def token(page):
     return m.group(1) if m else ""
 
 
+def code_form(page, code):
+    m = re.search(r'name="login" value="([0-9a-f]*)"', page)
+    return {"code": code, "csrf": token(page), "login": m.group(1) if m else ""}
+
+
 def revoke_file_for(page, device):
     for form in re.findall(r'<form method="post" action="/revoke">.*?</form>', page, re.S):
         if ("<strong>%s</strong>" % device) in form:
@@ -306,7 +311,7 @@ def sign_in(port, daemon, user):
     code = daemon.code_for(user, since)
     if not check(code is not None, "no code for %s from keywardd" % user):
         return b, None
-    status, h, page = b.post("/verify", {"code": code, "csrf": token(page)})
+    status, h, page = b.post("/verify", code_form(page, code))
     check(status == 303 and h.get("Location") == "/keys", "POST /verify: %d %r" % (status, h.get("Location")))
     session_cookie = [c for c in (h.get_all("Set-Cookie") or []) if c.startswith("kw_session=")]
     check(len(session_cookie) == 1 and "HttpOnly" in session_cookie[0] and "SameSite=Strict" in session_cookie[0]
@@ -323,7 +328,7 @@ def test_flow(port, daemon, tmp):
     b = Browser(port)
     _, _, page = b.get("/")
     status, _, page2 = b.post("/login", {"user": "alice", "csrf": token(page)})
-    status, _, page3 = b.post("/verify", {"code": "000000", "csrf": token(page2)})
+    status, _, page3 = b.post("/verify", code_form(page2, "000000"))
     check(status in (422, 429) and 'action="/verify"' in page3, "a wrong code: %d, not the code form" % status)
 
     b, page = sign_in(port, daemon, "alice")

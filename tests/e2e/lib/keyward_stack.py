@@ -322,6 +322,13 @@ def token(page):
     return m.group(1) if m else ""
 
 
+def code_form(page, code):
+    """The fields of the code form in `page` (its CSRF token and the name
+    of its pending login) with `code` typed in."""
+    m = re.search(r'name="login" value="([0-9a-f]*)"', page)
+    return {"code": code, "csrf": token(page), "login": m.group(1) if m else ""}
+
+
 def unescape(text):
     return (text.replace("&#39;", "'").replace("&quot;", '"').replace("&lt;", "<")
             .replace("&gt;", ">").replace("&amp;", "&"))
@@ -350,7 +357,7 @@ def web_sign_in(stack, user, client_headers=None):
     code, _ = stack.code_for(user, since)
     if code is None:
         return b, None, "no code reached the notifier for %s" % user
-    status, hd, page = b.post("/verify", {"code": code, "csrf": token(page)})
+    status, hd, page = b.post("/verify", code_form(page, code))
     if status != 303 or hd.get("Location") != "/keys":
         return b, None, "POST /verify gave %d %r" % (status, hd.get("Location"))
     status, _, page = b.get("/keys")
