@@ -195,6 +195,10 @@ Result<KeysReply> Client::ListKeys(const std::string& session) {
   if (keys == reply->end() || !keys->is_array()) return BadReply("no list \"keys\"");
   KeysReply out;
   out.account = *account;
+  if (auto days = reply->find("max_key_days"); days != reply->end()) {
+    if (!days->is_number_unsigned() || days->get<std::uint64_t>() > 36500) return BadReply("a bad \"max_key_days\"");
+    out.max_key_days = days->get<unsigned>();
+  }
   for (const json& k : *keys) {
     auto info = Key(k);
     if (!info) return Fail(info.error());

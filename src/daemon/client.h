@@ -34,6 +34,7 @@ struct KeyInfo {
 struct KeysReply {
   std::string account;
   std::vector<KeyInfo> keys;
+  std::optional<unsigned> max_key_days;  // keywardd's policy (0: keys may never expire)
 };
 
 struct ChangeReply {

@@ -176,6 +176,9 @@ Result<json> HandleListKeys(Daemon& d, Call& call) {
   if (!keys) return StoreFailure(call, keys.error());
   json reply = std::move(*keys);
   reply["account"] = place->account.name;
+  // The page's expiry field follows the daemon's policy, whatever
+  // keyward-web was started with.
+  reply["max_key_days"] = d.config().max_key_days;
   return reply;
 }
 

@@ -80,6 +80,15 @@ WebResponse App::Handle(const WebRequest& request) const {
       r.cacheable = true;
       return r;
     }
+    if (path == "/favicon.svg" || path == "/favicon.ico") {
+      // Browsers ask for /favicon.ico whatever the page says; both get the
+      // page's icon (an SVG; browsers go by the type, not the name).
+      WebResponse r;
+      r.content_type = "image/svg+xml";
+      r.body = std::string(pages_.icon());
+      r.cacheable = true;
+      return r;
+    }
     if (path == "/healthz") {
       WebResponse r;
       r.content_type = "text/plain; charset=utf-8";
@@ -97,6 +106,7 @@ WebResponse App::Handle(const WebRequest& request) const {
     if (path == "/logout") return PostLogout(request);
   }
   bool known = path == "/" || path == "/keys" || path == "/verify" || path == "/style.css" || path == "/healthz" ||
+               path == "/favicon.svg" || path == "/favicon.ico" ||
                path == "/login" || path == "/add" || path == "/revoke" || path == "/logout";
   if (!known) return ErrorPage(404);
   WebResponse r = ErrorPage(405);
@@ -314,6 +324,7 @@ WebResponse App::RenderKeys(const std::string& session, std::string_view notice,
   view.add_error = add_error;
   view.keys = &keys->keys;
   view.form = form;
+  view.max_key_days = keys->max_key_days;
   WebResponse r;
   r.status = status;
   r.body = pages_.KeysPage(view);

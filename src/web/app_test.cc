@@ -19,6 +19,7 @@ class FakeBackend final : public Backend {
  public:
   std::vector<std::string> calls;
   std::string login_handle = "handle123";
+  std::optional<unsigned> max_key_days;
   std::string last_user, last_client, last_code, last_login, last_file;
   daemon::AddKeyRequest last_add;
   std::optional<Error> login_error, verify_error, list_error, add_error, revoke_error;
@@ -43,7 +44,7 @@ class FakeBackend final : public Backend {
   Result<daemon::KeysReply> ListKeys(const std::string& session) override {
     calls.push_back("list_keys:" + session.substr(0, 4));
     if (list_error) return Fail(*list_error);
-    return daemon::KeysReply{"alice", keys};
+    return daemon::KeysReply{"alice", keys, max_key_days};
   }
   Result<daemon::ChangeReply> AddKey(const daemon::AddKeyRequest& request) override {
     calls.push_back("add_key");
@@ -437,6 +438,20 @@ TEST_F(AppTest, AFormOfAReplacedLoginIsRefused) {
   EXPECT_EQ(backend_.last_login, "handle456");
 }
 
+// The expiry hint follows keywardd's policy, not keyward-web's flags.
+TEST_F(AppTest, TheExpiryHintIsTheDaemonsPolicy) {
+  std::string session = SignIn();
+  WebResponse unset = Get("/keys", session);  // an older keywardd: keyward-web's own setting (90)
+  EXPECT_NE(unset.body.find("At most 90 days."), std::string::npos);
+  backend_.max_key_days = 30;
+  WebResponse limited = Get("/keys", session);
+  EXPECT_NE(limited.body.find("At most 30 days."), std::string::npos);
+  EXPECT_NE(limited.body.find("max=\"30\""), std::string::npos);
+  EXPECT_EQ(limited.body.find("does not expire"), std::string::npos);
+  backend_.max_key_days = 0;
+  EXPECT_NE(Get("/keys", session).body.find("Leave it empty for a key that does not expire."), std::string::npos);
+}
+
 TEST_F(AppTest, SecureCookies) {
   Make(true);
   WebResponse page = Get("/");
@@ -463,6 +478,14 @@ TEST_F(AppTest, StaticRoutesAndErrors) {
   EXPECT_TRUE(css.cacheable);
   EXPECT_EQ(css.content_type, "text/css; charset=utf-8");
   EXPECT_NE(Get("/").body.find("/style.css?v="), std::string::npos);
+  for (const char* icon : {"/favicon.svg", "/favicon.ico"}) {
+    WebResponse r = Get(icon);
+    EXPECT_EQ(r.status, 200) << icon;
+    EXPECT_EQ(r.content_type, "image/svg+xml");
+    EXPECT_TRUE(r.cacheable);
+    EXPECT_EQ(r.body.rfind("<svg", 0), 0u);
+  }
+  EXPECT_NE(Get("/").body.find("<link rel=\"icon\" href=\"/favicon.svg\""), std::string::npos);
   WebResponse health = Get("/healthz");
   EXPECT_EQ(health.body, "ok");
   EXPECT_EQ(Get("/nope").status, 404);

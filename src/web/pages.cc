@@ -1,5 +1,7 @@
 #include "web/pages.h"
 
+#include <algorithm>
+
 #include "base/bytes.h"
 #include "key/crypto.h"
 #include "web/assets.h"
@@ -52,6 +54,11 @@ std::string Hex(ByteView bytes) {
 
 }  // namespace
 
+std::string Pages::DaysHint(unsigned max_key_days) {
+  if (max_key_days == 0) return "Leave it empty for a key that does not expire.";
+  return "At most " + std::to_string(max_key_days) + " days. Leave it empty for the longest the policy allows.";
+}
+
 Result<Pages> Pages::Load(int max_key_days) {
   Pages pages;
   for (std::string_view name : kTemplateNames) {
@@ -64,15 +71,14 @@ Result<Pages> Pages::Load(int max_key_days) {
   auto css = FindAsset("style.css");
   if (!css) return Fail("missing_asset", "web/style.css is not compiled into keyward-web");
   pages.css_ = std::string(*css);
+  auto icon = FindAsset("favicon.svg");
+  if (!icon) return Fail("missing_asset", "web/favicon.svg is not compiled into keyward-web");
+  pages.icon_ = std::string(*icon);
   auto digest = key::Sha256(AsBytes(pages.css_));
   pages.css_version_ = Hex(ByteView(digest.data(), 6));
 
-  if (max_key_days > 0) {
-    pages.max_days_ = std::to_string(max_key_days);
-    pages.days_hint_ = "At most " + pages.max_days_ + " days. Leave it empty for the longest the policy allows.";
-  } else {
-    pages.days_hint_ = "Leave it empty for a key that does not expire.";
-  }
+  pages.max_days_ = max_key_days > 0 ? std::to_string(max_key_days) : std::string();
+  pages.days_hint_ = DaysHint(static_cast<unsigned>(std::max(max_key_days, 0)));
 
   std::string login = pages.LoginPage(kTokenMark);
   std::size_t at = login.find(kTokenMark);
@@ -153,6 +159,11 @@ std::string Pages::KeysPage(const KeysView& view) const {
                           std::to_string(active) + " active. Revoking a key stops SSH logins with it at once.";
     table = T("keys_table.html").Render({{"caption", caption}, {"rows", rows}});
   }
+  std::string max_days = max_days_, days_hint = days_hint_;
+  if (view.max_key_days) {
+    max_days = *view.max_key_days > 0 ? std::to_string(*view.max_key_days) : std::string();
+    days_hint = DaysHint(*view.max_key_days);
+  }
   SafeHtml body = T("keys.html").Render({{"account", view.account},
                                          {"notice", view.notice},
                                          {"keys_error", view.keys_error},
@@ -164,8 +175,8 @@ std::string Pages::KeysPage(const KeysView& view) const {
                                          {"device", view.form.device},
                                          {"owner", view.form.owner},
                                          {"days", view.form.days},
-                                         {"max_days", max_days_},
-                                         {"days_hint", days_hint_}});
+                                         {"max_days", max_days},
+                                         {"days_hint", days_hint}});
   SafeHtml nav = T("logout_form.html").Render({{"csrf", view.csrf}, {"account", view.account}});
   return Layout("Your SSH keys", body, nav);
 }

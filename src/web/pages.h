@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,7 @@ struct KeysView {
   std::string_view add_error;   // about the add form
   const std::vector<daemon::KeyInfo>* keys = nullptr;
   KeyForm form;
+  std::optional<unsigned> max_key_days;  // keywardd's word; unset: keyward-web's own setting
 };
 
 class Pages {
@@ -50,6 +52,7 @@ class Pages {
                           std::string_view link_text) const;
 
   std::string_view css() const { return css_; }
+  std::string_view icon() const { return icon_; }
   // Changes with the style sheet; it is in the style sheet's URL so that
   // browsers may cache it for a year and still see a new one at once.
   const std::string& css_version() const { return css_version_; }
@@ -62,7 +65,9 @@ class Pages {
   std::map<std::string, Template, std::less<>> templates_;
   const Template& T(std::string_view name) const { return templates_.find(name)->second; }
   std::string css_;
+  std::string icon_;  // web/favicon.svg
   std::string css_version_;
+  static std::string DaysHint(unsigned max_key_days);
   std::string max_days_, days_hint_;
   std::string login_head_, login_tail_;  // the login page around its token
 };
