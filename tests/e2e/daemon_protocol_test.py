@@ -205,7 +205,7 @@ def test_flow(d, tmp):
     if session is None:
         return
     r = c.ask({"op": "list_keys", "session": session})
-    check(r == {"ok": True, "account": "alice", "keys": []}, "alice starts with no keys: %r" % r)
+    check(r == {"ok": True, "account": "alice", "keys": [], "max_key_days": 0}, "alice starts with no keys: %r" % r)
 
     key = make_key(tmp, "alice-laptop")
     r = c.ask({"op": "add_key", "session": session, "key": key, "owner": "alice@example.org",
