@@ -537,6 +537,25 @@ def test_bad_input(tmp, conf, cas, subjects):
         check(state(ca_dir) == before, "bad input %s: a serial was spent or a record written" % extra)
         check(not os.path.exists(other_cert) and not os.path.exists(good_cert),
               "bad input %s: a certificate was written" % extra)
+    # A symlink or a hard link where the certificate would go: refused
+    # before anything is signed, and the target is left alone.
+    target = os.path.join(tmp, "symlink-target")
+    write(target, "precious\n")
+    for kind in ("symlink", "hardlink"):
+        for p in (good_cert, other_cert):
+            if os.path.lexists(p):
+                os.unlink(p)
+        if kind == "symlink":
+            os.symlink(target, other_cert)
+        else:
+            os.link(target, other_cert)
+        before = state(ca_dir)
+        rc, _, err = keyward("ca", "sign", "--config", conf, "--ca-dir", ca_dir, "-n", "alice", "-V", "+1h", other)
+        check(rc != 0 and b"regular file" in err, "a %s at the certificate's path was accepted: %r" % (kind, err))
+        check(read(target) == b"precious\n", "a %s at the certificate's path was written through" % kind)
+        check(state(ca_dir) == before, "a %s at the certificate's path: a serial was spent" % kind)
+        os.unlink(other_cert)
+
     # Missing -n or -V without a role.
     for extra in (["-V", "+1h"], ["-n", "alice"]):
         rc, _, err = keyward("ca", "sign", "--config", conf, "--ca-dir", ca_dir, *(extra + [other]))
