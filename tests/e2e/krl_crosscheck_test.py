@@ -23,16 +23,22 @@ valid KRLs): both tools must again print the same and exit the same.
 Finally `keyward krl build` (and `keyward ca revoke`, once the `ca` command
 group registers it) with a directory-accounts configuration whose account
 holds a key in revoked/: ssh-keygen -Q must find that key, and the revoked
-certificates, revoked.
+certificates, revoked. As root, the same with system users: a real user
+(useradd, removed with userdel -r in any case) whose ~/.ssh/revoked/ holds
+a key, read by a child process that dropped to the user; a symlink planted
+there is refused and only warned about.
 
 Environment: KEYWARD_BIN (required). Temporary files go in one folder that
 is removed at the end, also on failure. Exits non-zero on any difference.
 """
 
 import base64
+import grp
 import hashlib
 import json
 import os
+import pwd
+import secrets
 import random
 import shutil
 import stat
@@ -40,6 +46,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 KEYWARD = os.environ.get("KEYWARD_BIN", "")
 SSH_KEYGEN = shutil.which("ssh-keygen")
@@ -479,6 +486,77 @@ def check_accounts_and_revoke(d, k):
     same_check(out, [k[n] for n in sorted(k)], "after ca revoke", d)
 
 
+def create_user():
+    for _ in range(5):
+        name = "kwkrl" + secrets.token_hex(4)
+        try:
+            pwd.getpwnam(name)
+            continue
+        except KeyError:
+            pass
+        p = subprocess.run(["useradd", "-m", "-s", "/usr/sbin/nologin", "-c", "keyward krl test", name],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if p.returncode == 0:
+            return name
+        if p.returncode == 10:  # the password file is locked by someone else
+            time.sleep(0.5)
+            continue
+        raise RuntimeError("useradd failed: %s" % p.stderr.decode(errors="replace"))
+    raise RuntimeError("useradd kept failing")
+
+
+def remove_user(name):
+    try:
+        home = pwd.getpwnam(name).pw_dir
+    except KeyError:
+        return
+    for _ in range(10):
+        p = subprocess.run(["userdel", "-r", name], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if p.returncode in (0, 6, 12):
+            break
+        time.sleep(0.5)
+    if home.startswith("/home/kwkrl") and os.path.isdir(home):
+        shutil.rmtree(home, ignore_errors=True)
+    try:
+        grp.getgrnam(name)
+        subprocess.run(["groupdel", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except KeyError:
+        pass
+
+
+def check_passwd_accounts(d, k):
+    if os.geteuid() != 0 or not shutil.which("useradd"):
+        print("  NOTE: not root: the system-user part (a child dropping to the user) is not run")
+        return
+    name = create_user()
+    try:
+        u = pwd.getpwnam(name)
+        store = os.path.join(u.pw_dir, ".ssh")
+        for p in (store, os.path.join(store, "users"), os.path.join(store, "revoked")):
+            os.makedirs(p, exist_ok=True)
+            os.chmod(p, 0o755 if p != store else 0o700)
+            os.chown(p, u.pw_uid, u.pw_gid)
+        key = os.path.join(store, "revoked", name + "@example.com+laptop+20260101+01.pub")
+        shutil.copy(k["rsa_1"], key)
+        os.chown(key, u.pw_uid, u.pw_gid)
+        os.symlink("/etc/shadow", os.path.join(store, "revoked", "planted.pub"))
+        conf = os.path.join(d, "passwd.conf")
+        with open(conf, "w") as f:
+            json.dump({"store": "%h/.ssh", "audit_log": os.path.join(d, "audit.log")}, f)
+        out = os.path.join(d, "passwd.krl")
+        rc, o, e = run([KEYWARD, "krl", "build", "--config", conf, "--ca-dir", os.path.join(d, "no-ca"), "--out", out])
+        if rc != 0:
+            fail("krl build with system users: rc=%d %r" % (rc, e))
+            return
+        if b"planted.pub" not in e:
+            fail("the symlink planted in revoked/ was not reported: %r" % e)
+        rc, o, _ = run([SSH_KEYGEN, "-Q", "-f", out, k["rsa_1"], k["c_rsa_7"], k["ed_2"]])
+        if o.count(b"REVOKED") != 2 or b"ed_2.pub (ed_2@example): ok" not in o:
+            fail("ssh-keygen -Q does not find the system user's revoked key revoked: %r" % o)
+    finally:
+        remove_user(name)
+
+
 def main():
     if not KEYWARD or not os.access(KEYWARD, os.X_OK):
         print("KEYWARD_BIN is not set to the keyward binary", file=sys.stderr)
@@ -498,6 +576,7 @@ def main():
         check_odd_key_files(d, k)
         check_odd_krls(d, k)
         check_accounts_and_revoke(d, k)
+        check_passwd_accounts(d, k)
     finally:
         shutil.rmtree(d, ignore_errors=True)
     print("%d side-by-side runs (%d KRLs built, %d random mutations): %d differences"
