@@ -30,27 +30,42 @@ Result<void> ValidateAccountName(std::string_view account) {
   return {};
 }
 
-Result<std::string> ExpandPrincipalTemplate(std::string_view principal_template, std::string_view account) {
+namespace {
+
+// %u: the account (validated first), %%: a percent sign.
+Result<std::string> Expand(std::string_view text, std::string_view account, std::string_view what) {
   std::string out;
-  for (std::size_t i = 0; i < principal_template.size(); ++i) {
-    char c = principal_template[i];
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
     if (c != '%') {
       out += c;
       continue;
     }
-    if (i + 1 >= principal_template.size()) return Fail("bad_principal", "a principal template ends with %");
-    char t = principal_template[++i];
+    if (i + 1 >= text.size()) return Fail("bad_template", std::string(what) + " ends with %");
+    char t = text[++i];
     if (t == '%') {
       out += '%';
     } else if (t == 'u') {
       if (auto ok = ValidateAccountName(account); !ok) return Fail(ok.error());
       out += account;
     } else {
-      return Fail("bad_principal", "principal templates know %u (the account) and %% only");
+      return Fail("bad_template", std::string(what) + " knows %u (the account) and %% only");
     }
   }
-  if (auto ok = CheckPrincipal(out); !ok) return Fail(ok.error());
   return out;
+}
+
+}  // namespace
+
+Result<std::string> ExpandPrincipalTemplate(std::string_view principal_template, std::string_view account) {
+  auto out = Expand(principal_template, account, "a principal template");
+  if (!out) return Fail(out.error());
+  if (auto ok = CheckPrincipal(*out); !ok) return Fail(ok.error());
+  return out;
+}
+
+Result<std::string> ExpandForceCommand(std::string_view command_template, std::string_view account) {
+  return Expand(command_template, account, "a force_command");
 }
 
 const config::RoleConfig* FindRole(const config::CaConfig& ca, std::string_view name) {
@@ -119,7 +134,9 @@ Result<CertificateRequest> RequestForRole(const config::RoleConfig& role, const 
   }
   r.valid_after = v.valid_after;
   r.valid_before = v.valid_before;
-  r.force_command = role.force_command;
+  auto command = ExpandForceCommand(role.force_command, request.account);
+  if (!command) return Fail(command.error());
+  r.force_command = *command;
   for (const auto& cidr : role.source_address) {
     if (!r.source_address.empty()) r.source_address += ',';
     r.source_address += cidr;

@@ -1,9 +1,9 @@
 // Roles of the certificate authority (config "ca": {"roles": [...]}): what a
 // certificate for the role says, and who may ask for it.
 //
-// A role's principals are templates: %u is the account's name, checked
-// first against a strict pattern (ValidateAccountName), %% is a percent
-// sign. Its certificate carries the role's force-command, source-address
+// A role's principals and force_command are templates: %u is the
+// account's name, checked first against a strict pattern
+// (ValidateAccountName), %% is a percent sign. Its certificate carries the role's force-command, source-address
 // and verify-required critical options and exactly the extensions it lists
 // (none by default), and is valid for at most max_validity seconds.
 #pragma once
@@ -31,6 +31,11 @@ Result<void> ValidateAccountName(std::string_view account);
 // Expands %u (the account, validated first) and %%; checks the result
 // with CheckPrincipal.
 Result<std::string> ExpandPrincipalTemplate(std::string_view principal_template, std::string_view account);
+
+// The same expansion for a role's force_command ("/usr/sbin/adduser %u"):
+// the account name can hold no shell metacharacter, so it is safe in the
+// command sshd runs.
+Result<std::string> ExpandForceCommand(std::string_view command_template, std::string_view account);
 
 const config::RoleConfig* FindRole(const config::CaConfig& ca, std::string_view name);
 

@@ -64,6 +64,10 @@ TEST(Roles, PrincipalTemplates) {
   EXPECT_FALSE(ExpandPrincipalTemplate("%u", "a b"));
   EXPECT_FALSE(ExpandPrincipalTemplate("%h", "alice"));
   EXPECT_FALSE(ExpandPrincipalTemplate("x%", "alice"));
+  EXPECT_EQ(*ExpandForceCommand("/usr/sbin/adduser --disabled-password %u && echo 100%%", "bob"),
+            "/usr/sbin/adduser --disabled-password bob && echo 100%");
+  EXPECT_FALSE(ExpandForceCommand("adduser %u", "bob; rm -rf /"));
+  EXPECT_FALSE(ExpandForceCommand("date +%s", "bob"));
 }
 
 TEST(Roles, LoginForEveryAccount) {
@@ -94,7 +98,7 @@ TEST(Roles, WhoMayAsk) {
   auto allowed = RequestForRole(role, For("alice", {"staff", "admins"}), subject);
   ASSERT_TRUE(allowed) << allowed.error().message;
   EXPECT_EQ(allowed->principals, std::vector<std::string>{"root"});
-  EXPECT_EQ(allowed->force_command, "/usr/sbin/keyward-create-user %u");
+  EXPECT_EQ(allowed->force_command, "/usr/sbin/keyward-create-user alice");
   EXPECT_EQ(allowed->source_address, "10.0.0.0/8,192.168.0.0/16");
   EXPECT_TRUE(allowed->verify_required);
   EXPECT_TRUE(allowed->extensions.empty());

@@ -365,6 +365,13 @@ Result<RoleConfig> GetRole(const json& value, std::size_t index) {
     } else if (k == "force_command") {
       auto s = GetString(v, setting);
       if (!s) return Fail(s.error());
+      for (std::size_t i = 0; i < s->size(); ++i) {
+        if ((*s)[i] != '%') continue;
+        if (i + 1 >= s->size() || ((*s)[i + 1] != 'u' && (*s)[i + 1] != '%')) {
+          return BadSetting(setting, "only %u (the account's name) and %% may follow a %; write a percent sign as %%");
+        }
+        ++i;
+      }
       role.force_command = *s;
     } else if (k == "source_address") {
       auto list = GetStringList(v, setting, [](const std::string&) { return Result<void>{}; });

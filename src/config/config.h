@@ -68,7 +68,7 @@ struct RoleConfig {
   std::string name;                        // [a-z][a-z0-9_-]{0,31}
   std::vector<std::string> principals;     // required; templates: %u the account (checked first), %% a percent sign
   std::int64_t max_validity = 7 * 86400;   // seconds; in the file seconds or "12h", "7d", "1w" (60 s to 3650 d)
-  std::string force_command;               // empty: none
+  std::string force_command;               // empty: none; a template like principals (%u, %%)
   std::vector<std::string> source_address; // CIDRs; empty: none
   bool verify_required = false;
   std::vector<std::string> extensions;     // granted on top of none, from kCertificateExtensions

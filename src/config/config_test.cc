@@ -378,6 +378,8 @@ TEST(Config, CaRefusalsNameTheSetting) {
       {role(R"(, "max_validity": true)"), "\"ca.roles.login.max_validity\""},
       {role(R"(, "force_command": ["ls"])"), "\"ca.roles.login.force_command\""},
       {role(R"(, "force_command": "ls\nrm")"), "\"ca.roles.login.force_command\""},
+      {role(R"(, "force_command": "date +%s")"), "\"ca.roles.login.force_command\""},
+      {role(R"(, "force_command": "echo 100%")"), "\"ca.roles.login.force_command\""},
       {role(R"(, "source_address": ["example.com"])"), "\"ca.roles.login.source_address\""},
       {role(R"(, "source_address": ["10.1.2.3/8"])"), "\"ca.roles.login.source_address\""},
       {role(R"(, "source_address": "10.0.0.0/8")"), "\"ca.roles.login.source_address\""},
