@@ -80,6 +80,20 @@ std::string JoinReasons(const std::vector<Error>& errors) {
 
 std::string Fp(const key::PublicKey& k) { return key::Fingerprint(k); }
 
+// The index record of a valid key file whose canonical line is `line`.
+IndexRecord RecordOf(const KeyEntry& e, std::string line) {
+  IndexRecord rec;
+  rec.fingerprint = Fp(e.entry->key);
+  rec.expiry = e.entry->options.expiry_time;
+  rec.inode = e.inode;
+  rec.size = e.size;
+  rec.mtime_ns = e.mtime_ns;
+  rec.file = e.file;
+  rec.line = std::move(line);
+  rec.cert_authority = e.entry->options.cert_authority;
+  return rec;
+}
+
 // A line keyward writes must be one line: sshd's option parser accepts a
 // newline or CR inside a quoted value, the key file reader does not.
 Result<void> OneLine(std::string_view line) {
@@ -347,16 +361,7 @@ Result<void> Store::RefreshRevokedCache() {
   std::vector<IndexRecord> records;
   records.reserve(entries->size());
   for (const KeyEntry& e : *entries) {
-    if (!e.entry) continue;
-    IndexRecord rec;
-    rec.fingerprint = Fp(e.entry->key);
-    rec.expiry = e.entry->options.expiry_time;
-    rec.inode = e.inode;
-    rec.size = e.size;
-    rec.mtime_ns = e.mtime_ns;
-    rec.file = e.file;
-    rec.line = authkeys::FormatAuthorizedKey(*e.entry);
-    records.push_back(std::move(rec));
+    if (e.entry) records.push_back(RecordOf(e, authkeys::FormatAuthorizedKey(*e.entry)));
   }
   return WriteRevokedIndex(std::move(records));
 }
@@ -456,17 +461,7 @@ Result<RenderResult> Store::RenderLocked(bool save_hand_edits) {
   records.reserve(lines.size());
   std::size_t next_line = 0;
   for (const KeyEntry& e : entries) {
-    if (!e.rendered) continue;
-    IndexRecord rec;
-    rec.fingerprint = Fp(e.entry->key);
-    rec.expiry = e.entry->options.expiry_time;
-    rec.inode = e.inode;
-    rec.size = e.size;
-    rec.mtime_ns = e.mtime_ns;
-    rec.file = e.file;
-    rec.line = std::move(lines[next_line++]);
-    rec.cert_authority = e.entry->options.cert_authority;
-    records.push_back(std::move(rec));
+    if (e.rendered) records.push_back(RecordOf(e, std::move(lines[next_line++])));
   }
   return CommitRender(std::move(*r), std::move(records), fs::MtimeNs(users_st), save_hand_edits);
 }
