@@ -455,18 +455,24 @@ CommandOutput RunCaRevoke(const CaRevokeRequest& request) {
   o.config = *config;
   o.out = request.out;
   o.now = now;
-  auto result = krl::RevokeAndRebuild(o, records);
+  bool recorded = false;
+  auto result = krl::RevokeAndRebuild(o, records, &recorded);
   CommandOutput out;
+  if (recorded) {
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      out.out += "revoked " + Safe(descriptions[i]) + (fingerprints[i].empty() ? "" : " (" + fingerprints[i] + ")") + "\n";
+    }
+    Audit(*config, records, descriptions, fingerprints, out.err);
+  }
   if (!result) {
-    // The records may be in the list already; say so.
-    out = Failed(result.error().message);
-    out.err += "keyward: the KRL was not rebuilt; once the problem is fixed, run `keyward krl build`\n";
+    out.err += "keyward: " + result.error().message + "\n";
+    if (recorded) {
+      out.err += "keyward: the revocations are recorded, but the KRL was not rebuilt; once the problem is fixed, run "
+                 "`keyward krl build`\n";
+    }
+    out.exit_code = 1;
     return out;
   }
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    out.out += "revoked " + Safe(descriptions[i]) + (fingerprints[i].empty() ? "" : " (" + fingerprints[i] + ")") + "\n";
-  }
-  Audit(*config, records, descriptions, fingerprints, out.err);
   out.out += DescribeBuild(*result);
   out.err += Warnings(result->warnings);
   return out;

@@ -308,6 +308,20 @@ TEST_F(KrlCommandsTest, CaRevokeRefusesBadArgumentsAndRecordsNothing) {
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/out/revoked.krl"));
 }
 
+TEST_F(KrlCommandsTest, CaRevokeKeepsAndAuditsWhatItRecordedWhenTheBuildFails) {
+  Write("ca/revocations", "{\"broken\n");  // a damaged list: the build stops on it
+  CaRevokeRequest r = Revoke();
+  r.serials = {"77"};
+  CommandOutput out = RunCaRevoke(r);
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_NE(out.out.find("revoked serial 77"), std::string::npos) << out.out;
+  EXPECT_NE(out.err.find("line 1 of the revocation list"), std::string::npos) << out.err;
+  EXPECT_NE(out.err.find("run `keyward krl build`"), std::string::npos) << out.err;
+  EXPECT_NE(Read("ca/revocations").find("\"serials\":[77,77]"), std::string::npos);
+  EXPECT_NE(Read("log/audit.log").find("serial 77 of the user CA"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/out/revoked.krl"));
+}
+
 TEST(ParseSerialArgument, DecimalSerialsAndRanges) {
   std::uint64_t a = 0, b = 0;
   EXPECT_TRUE(ParseSerialArgument("7", a, b));

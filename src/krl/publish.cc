@@ -168,7 +168,9 @@ Result<PublishResult> BuildAndWriteKrl(const PublishOptions& o) {
   return BuildLocked(o, *ca_dir, *target);
 }
 
-Result<PublishResult> RevokeAndRebuild(const PublishOptions& o, const std::vector<Revocation>& records) {
+Result<PublishResult> RevokeAndRebuild(const PublishOptions& o, const std::vector<Revocation>& records,
+                                       bool* recorded) {
+  if (recorded != nullptr) *recorded = false;
   auto ca_dir = OpenCaFolder(o.config);
   if (!ca_dir) return Fail(ca_dir.error());
   if (!*ca_dir) {
@@ -179,6 +181,7 @@ Result<PublishResult> RevokeAndRebuild(const PublishOptions& o, const std::vecto
   auto lock = fs::FileLock::Acquire((*ca_dir)->get(), kRevocationsLock, fs::Ownership{geteuid()});
   if (!lock) return Fail(lock.error());
   if (auto ok = AppendRevocations((*ca_dir)->get(), records); !ok) return Fail(ok.error());
+  if (recorded != nullptr) *recorded = true;
   return BuildLocked(o, *ca_dir, *target);
 }
 

@@ -49,7 +49,9 @@ Result<PublishResult> BuildAndWriteKrl(const PublishOptions& options);
 
 // Appends `records` to the revocation list (synced), then builds and writes
 // the KRL, all under the revocations lock. The records are kept even when
-// the build fails afterwards: the next build publishes them.
-Result<PublishResult> RevokeAndRebuild(const PublishOptions& options, const std::vector<Revocation>& records);
+// the build fails afterwards (the next build publishes them); `recorded`
+// says whether they were written, whatever the result.
+Result<PublishResult> RevokeAndRebuild(const PublishOptions& options, const std::vector<Revocation>& records,
+                                       bool* recorded = nullptr);
 
 }  // namespace keyward::krl
