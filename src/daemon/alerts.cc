@@ -24,6 +24,22 @@ Result<Alerts> Alerts::Open(const std::string& audit_log, Notifier* notifier, st
 }
 
 Message Alerts::Compose(const Change& c, const std::string& to) {
+  if (c.action == "sign_cert") {
+    Message m;
+    m.to = to;
+    m.subject = "keyward: certificate signed for " + c.account;
+    m.body = "keyward: certificate signed for the account " + c.account + "\n" +
+             "account: " + c.account + "\n" +
+             "role: " + c.device + "\n" +
+             "key id: " + c.file + "\n" +
+             "serial: " + std::to_string(c.serial) + "\n" +
+             "principals: " + c.principals + "\n" +
+             "valid: " + c.valid + "\n" +
+             "fingerprint: " + c.fingerprint + "\n" +
+             "client: " + (c.client.empty() ? "(not given)" : c.client) + "\n" +
+             "time: " + store::FormatUtcTimestamp(c.time) + "\n";
+    return m;
+  }
   std::string what = c.action == "add" ? "key added to" : "key revoked from";
   Message m;
   m.to = to;

@@ -1,6 +1,7 @@
-// Every key added or revoked through keywardd is told to the administrator
-// (the alert channel) and appended to keywardd's audit log (JSON lines in
-// store/audit_log.h's format; each store also keeps its own audit.log).
+// Every key added or revoked and every certificate signed through keywardd
+// is told to the administrator (the alert channel) and appended to
+// keywardd's audit log (JSON lines in store/audit_log.h's format; each store
+// also keeps its own audit.log, and the CA its issued.log).
 #pragma once
 
 #include <cstdint>
@@ -13,13 +14,17 @@
 namespace keyward::daemon {
 
 struct Change {
-  std::string action;  // "add", "revoke"
+  std::string action;  // "add", "revoke", "sign_cert"
   std::string account;
-  std::string device;
-  std::string file;
+  std::string device;  // sign_cert: the role
+  std::string file;    // sign_cert: the certificate's key id (the audit log's "file")
   std::string fingerprint;
   std::string client;
   std::int64_t time = 0;  // Unix seconds
+  // sign_cert only.
+  std::uint64_t serial = 0;
+  std::string principals;  // comma-separated
+  std::string valid;       // "2026-11-21T10:00:00Z to 2026-11-28T10:00:00Z"
 };
 
 class Alerts {

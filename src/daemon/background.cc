@@ -33,16 +33,16 @@ std::optional<JobIdentity>& Identity() {
 
 void SetBackgroundIdentity(JobIdentity identity) { Identity() = std::move(identity); }
 
-Result<void> RunInBackground(const std::string& what, std::function<Result<void>()> job) {
+Result<pid_t> RunInBackground(const std::string& what, std::function<Result<void>()> job, JobRights rights) {
   ReapBackgroundJobs();
   if (Jobs().size() >= kMaxBackgroundJobs) {
-    return Fail("busy", "too many messages are still being sent; " + what + " was not sent");
+    return Fail("busy", "too many background jobs are still running; " + what + " was not started");
   }
   pid_t pid = fork();
   if (pid < 0) return Fail("internal", std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
     PrepareChild();
-    if (Identity() && geteuid() == 0) {
+    if (rights == JobRights::kNotifyUser && Identity() && geteuid() == 0) {
       // Never send as root: a sender that cannot drop does not send.
       if (auto dropped = fs::DropPrivileges(Identity()->name, Identity()->uid, Identity()->gid); !dropped) {
         Log(what + " not sent: cannot become " + Identity()->name + ": " + dropped.error().message);
@@ -55,8 +55,10 @@ Result<void> RunInBackground(const std::string& what, std::function<Result<void>
     _exit(ok ? 0 : 1);
   }
   Jobs().emplace(pid, what);
-  return {};
+  return pid;
 }
+
+bool BackgroundJobRunning(pid_t pid) { return Jobs().count(pid) != 0; }
 
 void ReapBackgroundJobs() {
   auto& jobs = Jobs();

@@ -1,8 +1,8 @@
 // Jobs that must not hold up the socket: sending a code or an alert can
-// take seconds (Twilio, sendmail, a command). Each runs in a forked child;
-// the daemon does not wait for it, and reaps it from its loop. Forking
-// rather than a thread keeps keywardd single-threaded, so that the forks of
-// RunAsUser stay safe.
+// take seconds (Twilio, sendmail, a command), and so can rebuilding the KRL.
+// Each runs in a forked child; the daemon does not wait for it, and reaps it
+// from its loop. Forking rather than a thread keeps keywardd single-threaded,
+// so that the forks of RunAsUser stay safe.
 #pragma once
 
 #include <sys/types.h>
@@ -26,10 +26,20 @@ struct JobIdentity {
 };
 void SetBackgroundIdentity(JobIdentity identity);
 
-// Starts `job` in a child and returns at once. `what` names the job in the
-// log ("code for alice"); never a secret. Fails when kMaxBackgroundJobs
-// are still running or fork fails; the caller logs and goes on.
-Result<void> RunInBackground(const std::string& what, std::function<Result<void>()> job);
+// Whose rights a job has. Messages go out as notify_user (above); a job
+// that must write what only root may write (the KRL, the CA's revocation
+// list) keeps keywardd's own identity.
+enum class JobRights { kNotifyUser, kKeywardd };
+
+// Starts `job` in a child and returns its pid at once. `what` names the job
+// in the log ("code for alice"); never a secret. Fails when
+// kMaxBackgroundJobs are still running or fork fails; the caller logs and
+// goes on.
+Result<pid_t> RunInBackground(const std::string& what, std::function<Result<void>()> job,
+                              JobRights rights = JobRights::kNotifyUser);
+
+// Whether the job started as `pid` has not been reaped yet.
+bool BackgroundJobRunning(pid_t pid);
 
 // Collects the children that have ended; logs those that failed.
 void ReapBackgroundJobs();

@@ -90,6 +90,53 @@ Result<KeyInfo> Key(const json& k) {
   return info;
 }
 
+Result<std::vector<std::string>> Strings(const json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_array()) return BadReply(std::string("no list \"") + name + "\"");
+  std::vector<std::string> out;
+  for (const json& s : *it) {
+    if (!s.is_string()) return BadReply(std::string("a value in \"") + name + "\" that is not a string");
+    out.push_back(s.get<std::string>());
+  }
+  return out;
+}
+
+Result<std::uint64_t> Unsigned(const json& j, const char* name) {
+  auto it = j.find(name);
+  if (it == j.end() || !it->is_number_unsigned()) return BadReply(std::string("no number \"") + name + "\"");
+  return it->get<std::uint64_t>();
+}
+
+Result<RoleInfo> Role(const json& r) {
+  if (!r.is_object()) return BadReply("a role that is not an object");
+  RoleInfo role;
+  auto name = String(r, "name");
+  if (!name) return Fail(name.error());
+  role.name = *name;
+  auto principals = Strings(r, "principals");
+  if (!principals) return Fail(principals.error());
+  role.principals = *principals;
+  auto max = Integer(r, "max_validity");
+  if (!max) return Fail(max.error());
+  role.max_validity = *max;
+  auto text = String(r, "max_validity_text");
+  if (!text) return Fail(text.error());
+  role.max_validity_text = *text;
+  auto command = String(r, "force_command");
+  if (!command) return Fail(command.error());
+  role.force_command = *command;
+  auto sources = Strings(r, "source_address");
+  if (!sources) return Fail(sources.error());
+  role.source_address = *sources;
+  auto verify = r.find("verify_required");
+  if (verify == r.end() || !verify->is_boolean()) return BadReply("no boolean \"verify_required\"");
+  role.verify_required = verify->get<bool>();
+  auto extensions = Strings(r, "extensions");
+  if (!extensions) return Fail(extensions.error());
+  role.extensions = *extensions;
+  return role;
+}
+
 json WithClient(json request, const std::string& client) {
   if (!client.empty()) request["client"] = client;
   return request;
@@ -216,6 +263,62 @@ Result<ChangeReply> Client::AddKey(const AddKeyRequest& r) {
 Result<ChangeReply> Client::RevokeKey(const std::string& session, const std::string& file,
                                       const std::string& client) {
   return Change(Ask(*this, WithClient({{"op", "revoke_key"}, {"session", session}, {"file", file}}, client)));
+}
+
+Result<RolesReply> Client::ListRoles(const std::string& session) {
+  auto reply = Ask(*this, {{"op", "list_roles"}, {"session", session}});
+  if (!reply) return Fail(reply.error());
+  RolesReply out;
+  auto account = String(*reply, "account");
+  if (!account) return Fail(account.error());
+  out.account = *account;
+  auto ca = String(*reply, "ca");
+  if (!ca) return Fail(ca.error());
+  out.ca = *ca;
+  auto roles = reply->find("roles");
+  if (roles == reply->end() || !roles->is_array()) return BadReply("no list \"roles\"");
+  for (const json& r : *roles) {
+    auto role = Role(r);
+    if (!role) return Fail(role.error());
+    out.roles.push_back(std::move(*role));
+  }
+  return out;
+}
+
+Result<CertReply> Client::SignCert(const SignCertRequest& r) {
+  json request = {{"op", "sign_cert"}, {"session", r.session}, {"role", r.role}, {"key", r.key}};
+  if (!r.validity.empty()) request["validity"] = r.validity;
+  auto reply = Ask(*this, WithClient(std::move(request), r.client));
+  if (!reply) return Fail(reply.error());
+  CertReply out;
+  struct Text {
+    const char* name;
+    std::string CertReply::*member;
+  };
+  static constexpr Text kTexts[] = {{"account", &CertReply::account},
+                                    {"certificate", &CertReply::certificate},
+                                    {"key_id", &CertReply::key_id},
+                                    {"role", &CertReply::role},
+                                    {"fingerprint", &CertReply::fingerprint}};
+  for (const Text& t : kTexts) {
+    auto s = String(*reply, t.name);
+    if (!s) return Fail(s.error());
+    out.*(t.member) = std::move(*s);
+  }
+  if (out.certificate.find_first_of("\r\n") != std::string::npos) return BadReply("a certificate of several lines");
+  auto serial = Unsigned(*reply, "serial");
+  if (!serial) return Fail(serial.error());
+  out.serial = *serial;
+  auto after = Unsigned(*reply, "valid_after");
+  if (!after) return Fail(after.error());
+  out.valid_after = *after;
+  auto before = Unsigned(*reply, "valid_before");
+  if (!before) return Fail(before.error());
+  out.valid_before = *before;
+  auto principals = Strings(*reply, "principals");
+  if (!principals) return Fail(principals.error());
+  out.principals = *principals;
+  return out;
 }
 
 Result<void> Client::Logout(const std::string& session) {

@@ -51,6 +51,43 @@ struct AddKeyRequest {
   std::string client;  // end user's address
 };
 
+struct RoleInfo {
+  std::string name;
+  std::vector<std::string> principals;  // for this account
+  std::int64_t max_validity = 0;        // seconds
+  std::string max_validity_text;        // "7 days"
+  std::string force_command;            // "" for none
+  std::vector<std::string> source_address;
+  bool verify_required = false;
+  std::vector<std::string> extensions;
+};
+
+struct RolesReply {
+  std::string account;
+  std::vector<RoleInfo> roles;  // the roles this account may ask for
+  std::string ca;               // "ready", "missing", "locked", "unavailable"; "" without roles
+};
+
+struct SignCertRequest {
+  std::string session;
+  std::string role;
+  std::string key;       // the public key line as pasted
+  std::string validity;  // "" for the role's longest, or as ssh-keygen -V takes it ("+1d")
+  std::string client;
+};
+
+struct CertReply {
+  std::string account;      // the session's account
+  std::string certificate;  // "<type> <base64> <comment>", one line without '\n'
+  std::uint64_t serial = 0;
+  std::string key_id;
+  std::string role;
+  std::vector<std::string> principals;
+  std::uint64_t valid_after = 0;
+  std::uint64_t valid_before = 0;
+  std::string fingerprint;  // of the certified key
+};
+
 // One connection to keywardd; requests are sent one at a time. Errors from
 // keywardd come back as Error{code, message} with its stable code.
 class Client {
@@ -63,6 +100,8 @@ class Client {
   Result<ChangeReply> AddKey(const AddKeyRequest& request);
   Result<ChangeReply> RevokeKey(const std::string& session, const std::string& file, const std::string& client);
   Result<void> Logout(const std::string& session);
+  Result<RolesReply> ListRoles(const std::string& session);
+  Result<CertReply> SignCert(const SignCertRequest& request);
 
   // Sends one raw request line (without '\n') and returns the raw reply
   // line; for tests of malformed input.

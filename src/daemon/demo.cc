@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ca/ca_store.h"
 #include "fs/safe_file.h"
 #include "store/store.h"
 
@@ -47,6 +48,35 @@ Result<std::string> SetUpAccount(const std::string& accounts, const std::string&
   return "  account " + name + ": " + folder + " (e-mail " + name + "@example.org)\n";
 }
 
+// A user CA in DIR/ca (Ed25519, no passphrase, so that keywardd can sign
+// with it), made once and kept.
+Result<std::string> SetUpCa(const std::string& ca_dir) {
+  auto dir = ca::OpenCaDirectory(ca_dir, /*create=*/true);
+  if (!dir) return Fail(dir.error());
+  auto created = ca::CreateCaKey(dir->get(), key::CertType::kUser, ca::CaKeySpec{}, nullptr, "keyward-demo-user-ca");
+  if (!created && created.error().code != "ca_exists") return Fail(created.error());
+  return "  certificate authority: " + ca_dir + " (roles login for everyone, deploy for alice)\n";
+}
+
+// The roles the demo offers: "login" to every account (its own name as
+// principal, a week at most), "deploy" to alice only (a fixed command, an
+// hour at most), so that the page shows both kinds.
+nlohmann::json DemoRoles() {
+  return nlohmann::json::array({
+      {{"name", "login"},
+       {"principals", {"%u"}},
+       {"max_validity", "7d"},
+       {"extensions", {"permit-agent-forwarding", "permit-port-forwarding", "permit-pty"}},
+       {"accounts", {"*"}}},
+      {{"name", "deploy"},
+       {"principals", {"deploy"}},
+       {"max_validity", "1h"},
+       {"force_command", "/usr/local/bin/deploy"},
+       {"source_address", {"127.0.0.0/8", "::1/128"}},
+       {"accounts", {"alice"}}},
+  });
+}
+
 }  // namespace
 
 Result<Demo> SetUpDemo(const std::string& dir_arg) {
@@ -75,6 +105,9 @@ Result<Demo> SetUpDemo(const std::string& dir_arg) {
     if (!line) return Fail(line.error());
     demo.report += *line;
   }
+  auto ca_line = SetUpCa(dir + "/ca");
+  if (!ca_line) return Fail(ca_line.error());
+  demo.report += *ca_line;
 
   nlohmann::json conf = {
       {"admin_user", me->name},
@@ -86,6 +119,9 @@ Result<Demo> SetUpDemo(const std::string& dir_arg) {
       {"alerts", {{"channel", "console"}}},
       {"audit_log", dir + "/audit.log"},
       {"state_dir", dir + "/state"},
+      // No KRL is published until one is built (keyward krl build --config
+      // DIR/keyward.conf); from then on revoke_key rebuilds it.
+      {"ca", {{"dir", dir + "/ca"}, {"krl", dir + "/keyward.krl"}, {"roles", DemoRoles()}}},
   };
   std::string text = conf.dump(2) + "\n";
   auto parsed = config::ParseConfig(text);

@@ -2,8 +2,10 @@
 // `make run` and the end-to-end tests. DIR gets a configuration with the
 // directory account source and two accounts, alice and bob (each a folder
 // with an initialised store and an "email" file), console channels for
-// codes and alerts, and the socket DIR/keywardd.sock served to the current
-// user. Running it again on the same DIR keeps the accounts' keys.
+// codes and alerts, a user CA in DIR/ca with the roles "login" (every
+// account) and "deploy" (alice), the KRL path DIR/keyward.krl (not built),
+// and the socket DIR/keywardd.sock served to the current user. Running it
+// again on the same DIR keeps the accounts' keys and the CA.
 #pragma once
 
 #include <string>

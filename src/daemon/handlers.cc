@@ -8,12 +8,18 @@
 
 #include <openssl/crypto.h>
 
+#include "ca/issuer.h"
+#include "ca/roles.h"
+#include "ca/validity.h"
 #include "daemon/as_user.h"
 #include "daemon/background.h"
 #include "daemon/factors.h"
 #include "daemon/log.h"
+#include "daemon/pasted_key.h"
 #include "daemon/store_ops.h"
 #include "factor/random.h"
+#include "key/fingerprint.h"
+#include "store/audit_log.h"
 #include "store/key_name.h"
 
 namespace keyward::daemon {
@@ -96,15 +102,38 @@ struct Route {
 
 // What keyward-web may ask.
 constexpr Route kWebRoutes[] = {
-    {Op::kLogin, HandleLogin},       {Op::kVerify, HandleVerify},       {Op::kListKeys, HandleListKeys},
-    {Op::kAddKey, HandleAddKey},     {Op::kRevokeKey, HandleRevokeKey}, {Op::kLogout, HandleLogout},
+    {Op::kLogin, HandleLogin},         {Op::kVerify, HandleVerify},       {Op::kListKeys, HandleListKeys},
+    {Op::kAddKey, HandleAddKey},       {Op::kRevokeKey, HandleRevokeKey}, {Op::kLogout, HandleLogout},
+    {Op::kListRoles, HandleListRoles}, {Op::kSignCert, HandleSignCert},
 };
 // Root may ask the same (for tools and tests on the machine itself); the
 // gate and the administrator's requests will get their own tables.
 constexpr Route kRootRoutes[] = {
-    {Op::kLogin, HandleLogin},       {Op::kVerify, HandleVerify},       {Op::kListKeys, HandleListKeys},
-    {Op::kAddKey, HandleAddKey},     {Op::kRevokeKey, HandleRevokeKey}, {Op::kLogout, HandleLogout},
+    {Op::kLogin, HandleLogin},         {Op::kVerify, HandleVerify},       {Op::kListKeys, HandleListKeys},
+    {Op::kAddKey, HandleAddKey},       {Op::kRevokeKey, HandleRevokeKey}, {Op::kLogout, HandleLogout},
+    {Op::kListRoles, HandleListRoles}, {Op::kSignCert, HandleSignCert},
 };
+
+// The account's Unix groups, for roles given to groups: passwd accounts
+// only; a directory account is a folder and has none (roles name it in
+// their "accounts" list).
+std::vector<std::string> AccountGroups(const Daemon& d, const std::string& account) {
+  if (d.config().accounts.source == config::AccountSource::kDirectory) return {};
+  return ca::GroupsOfSystemAccount(account);
+}
+
+std::string JoinComma(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
+  return out;
+}
+
+// A validity the role refuses, in words for the page.
+tl::unexpected<Error> ValidityTooLong(const config::RoleConfig& role) {
+  return Fail("bad_validity", "The role " + role.name + " gives certificates of at most " +
+                                  DurationText(role.max_validity) + ". Ask for less (such as +1d or +8h), or leave "
+                                  "the validity empty for the longest the role allows.");
+}
 
 }  // namespace
 
@@ -205,7 +234,7 @@ Result<json> HandleAddKey(Daemon& d, Call& call) {
   if (!added) return StoreFailure(call, added.error());
   const std::string file = added->value("file", "");
   const std::string fingerprint = added->value("fingerprint", "");
-  d.alerts().Report({"add", place->account.name, r.device, file, fingerprint, r.client, now});
+  d.alerts().Report({"add", place->account.name, r.device, file, fingerprint, r.client, now, 0, {}, {}});
   return json{{"file", file}, {"fingerprint", fingerprint}};
 }
 
@@ -218,10 +247,29 @@ Result<json> HandleRevokeKey(Daemon& d, Call& call) {
   std::int64_t now = d.clocks().wall();
   auto context = MakeStoreContext(*place, d.config().key_policy, call.client, now);
   const std::string file = r.file;
-  auto revoked = RunAsUser(place->account, [context, file] { return RevokeKeyWork(context, file); });
+  // Only when a KRL is published does the revoke need the key itself (one
+  // stat; nothing more when there is none).
+  const bool publish = d.krl().Published();
+  auto revoked = RunAsUser(place->account, [context, file, publish] { return RevokeKeyWork(context, file, publish); });
   if (!revoked) return StoreFailure(call, revoked.error());
   const std::string fingerprint = revoked->value("fingerprint", "");
-  d.alerts().Report({"revoke", place->account.name, name->device, file, fingerprint, r.client, now});
+  d.alerts().Report({"revoke", place->account.name, name->device, file, fingerprint, r.client, now, 0, {}, {}});
+  if (publish) {
+    std::vector<krl::Revocation> records;
+    const std::string key = revoked->value("key", "");
+    if (!key.empty()) {
+      krl::Revocation rec;
+      rec.kind = krl::Revocation::Kind::kKey;
+      rec.time = now;
+      rec.who = "keywardd:" + place->account.name;
+      rec.key = key;
+      records.push_back(std::move(rec));
+    } else {
+      Log("account " + place->account.name + ": the revoked key " + Shown(file) +
+          " could not be read back; the KRL gets it from revoked/ only");
+    }
+    d.krl().Queue(std::move(records));
+  }
   return json{{"file", file}, {"fingerprint", fingerprint}};
 }
 
@@ -230,6 +278,118 @@ Result<json> HandleLogout(Daemon& d, Call& call) {
   if (auto active = d.sessions().Check(call.request.session)) call.account = active->account;
   d.sessions().Close(call.request.session);
   return json::object();
+}
+
+Result<json> HandleListRoles(Daemon& d, Call& call) {
+  auto place = SessionAccount(d, call);
+  if (!place) return Fail(place.error());
+  const std::string& account = place->account.name;
+  json roles = RolesJson(d.config().ca, account, AccountGroups(d, account));
+  // The CA's state only matters (and is only looked at) when there is a
+  // role to offer.
+  std::string status = roles.empty() ? "" : d.ca().Status();
+  return json{{"account", account}, {"roles", std::move(roles)}, {"ca", status}};
+}
+
+Result<json> HandleSignCert(Daemon& d, Call& call) {
+  const Request& r = call.request;
+  auto place = SessionAccount(d, call);
+  if (!place) return Fail(place.error());
+  const std::string& account = place->account.name;
+
+  const config::RoleConfig* role = ca::FindRole(d.config().ca, r.role);
+  if (role == nullptr) {
+    return Fail("unknown_role", "There is no role by that name here. Choose one of the roles this page offers.");
+  }
+  const std::vector<std::string> groups = AccountGroups(d, account);
+  if (!ca::AccountMayUseRole(*role, account, groups)) {
+    return Fail("role_not_allowed", "This account may not ask for the role " + role->name +
+                                        ". Choose one of the roles this page offers, or ask the administrator.");
+  }
+  auto current = d.ca().Current();
+  if (!current) return Fail(current.error());
+  const ca::OpenedCa& authority = **current;
+
+  auto pasted = ParsePastedKey(r.key, d.config().key_policy);
+  if (!pasted) return Fail(PublicStoreError(pasted.error()));
+
+  const std::int64_t now = d.clocks().wall();
+  ca::RoleRequest rr;
+  rr.account = account;
+  rr.groups = groups;
+  rr.now = now;
+  rr.backdate = d.config().ca.backdate;
+  if (!r.validity.empty()) {
+    auto v = ca::ParseValidity(r.validity, now, d.config().ca.backdate);
+    if (!v) {
+      return Fail("bad_validity", "keyward cannot read that validity. Write it as ssh-keygen -V takes it, such as "
+                                  "+1d or +8h, or leave it empty for the longest the role allows (" +
+                                      DurationText(role->max_validity) + ").");
+    }
+    rr.validity = *v;
+  }
+  auto request = ca::RequestForRole(*role, rr, pasted->key);
+  if (!request) {
+    const Error& e = request.error();
+    if (e.code == "validity_too_long") return ValidityTooLong(*role);
+    if (e.code == "bad_validity") {
+      return Fail("bad_validity", "That validity would end before it starts. Ask for one such as +1d, or leave it "
+                                  "empty.");
+    }
+    if (e.code == "bad_account") {
+      return Fail("role_not_allowed", "This account's name cannot be written into a certificate. Ask the "
+                                      "administrator.");
+    }
+    if (e.code == "certificate_as_subject") return Fail(PublicStoreError({"certificate", e.message}));
+    // The role's own settings fail for this account (a principal template):
+    // the administrator's to fix.
+    Log("sign_cert: role " + role->name + " for " + account + ": " + e.code + ": " + e.message);
+    return Fail("ca_unavailable", "The role " + role->name + " cannot be signed for this account; the "
+                                  "administrator has been told.");
+  }
+
+  ca::IssueContext context;
+  context.role = role->name;
+  context.account = account;
+  context.requested_by = "keywardd:" + account;
+  context.client = call.client;
+  context.now = now;
+  std::vector<ca::CertificateRequest> requests;
+  requests.push_back(std::move(*request));
+  auto issued = ca::IssueCertificates(authority.dir.get(), authority.signer, std::move(requests), context);
+  if (!issued || issued->size() != 1) {
+    if (!issued) Log("sign_cert: account " + account + ": " + issued.error().code + ": " + issued.error().message);
+    return Fail("ca_unavailable", "The certificate could not be signed; the administrator has been told. Try again "
+                                  "later.");
+  }
+  const ca::IssuedCertificate& cert = issued->front();
+  std::string line = ca::CertificateLine(pasted->key, cert.blob, pasted->comment);
+  if (!line.empty() && line.back() == '\n') line.pop_back();
+  const ca::IssuanceRecord& rec = cert.record;
+
+  Change change;
+  change.action = "sign_cert";
+  change.account = account;
+  change.device = role->name;
+  change.file = rec.key_id;
+  change.fingerprint = rec.fingerprint;
+  change.client = r.client;
+  change.time = now;
+  change.serial = rec.serial;
+  change.principals = JoinComma(rec.principals);
+  change.valid = store::FormatUtcTimestamp(static_cast<std::int64_t>(rec.valid_after)) + " to " +
+                 store::FormatUtcTimestamp(static_cast<std::int64_t>(rec.valid_before));
+  d.alerts().Report(change);
+
+  return json{{"account", account},
+              {"certificate", line},
+              {"serial", rec.serial},
+              {"key_id", rec.key_id},
+              {"role", role->name},
+              {"principals", rec.principals},
+              {"valid_after", rec.valid_after},
+              {"valid_before", rec.valid_before},
+              {"fingerprint", rec.fingerprint}};
 }
 
 Handler FindHandler(CallerKind kind, Op op) {
@@ -255,8 +415,11 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(const config::Config& config, Cha
   if (!codes) return Fail(codes.error());
   auto alerts = Alerts::Open(config.audit_log, channels.alerts.get(), channels.alerts_to);
   if (!alerts) return Fail(alerts.error());
-  return std::unique_ptr<Daemon>(
+  std::unique_ptr<Daemon> daemon(
       new Daemon(config, std::move(channels), std::move(clocks), std::move(*codes), std::move(*alerts)));
+  // The CA key is read once, here (root), and kept.
+  Log(daemon->ca_.Start());
+  return daemon;
 }
 
 Daemon::Daemon(const config::Config& config, Channels channels, Clocks clocks, factor::CodeBook codes, Alerts alerts)
@@ -269,7 +432,11 @@ Daemon::Daemon(const config::Config& config, Channels channels, Clocks clocks, f
                 clocks_.monotonic),
       per_account_(config.rate_limits.logins_per_account_per_hour, kHour, clocks_.monotonic),
       per_client_(config.rate_limits.logins_per_client_per_hour, kHour, clocks_.monotonic),
-      alerts_(std::move(alerts)) {}
+      alerts_(std::move(alerts)),
+      ca_(config.ca),
+      krl_(config_) {}
+
+void Daemon::Tick() { krl_.Poll(); }
 
 Outcome Daemon::Handle(const Caller& caller, const Request& request) {
   Call call{request, caller, request.client.empty() ? "uid:" + std::to_string(caller.uid) : request.client, {}};

@@ -16,7 +16,9 @@
 #include "config/config.h"
 #include "daemon/accounts.h"
 #include "daemon/alerts.h"
+#include "daemon/cert_authority.h"
 #include "daemon/channels.h"
+#include "daemon/krl_rebuilder.h"
 #include "daemon/protocol.h"
 #include "factor/codes.h"
 #include "factor/rate_limit.h"
@@ -56,6 +58,8 @@ Result<nlohmann::json> HandleListKeys(Daemon& daemon, Call& call);
 Result<nlohmann::json> HandleAddKey(Daemon& daemon, Call& call);
 Result<nlohmann::json> HandleRevokeKey(Daemon& daemon, Call& call);
 Result<nlohmann::json> HandleLogout(Daemon& daemon, Call& call);
+Result<nlohmann::json> HandleListRoles(Daemon& daemon, Call& call);
+Result<nlohmann::json> HandleSignCert(Daemon& daemon, Call& call);
 
 // The handler `kind` of caller may use for `op`; nullptr: not permitted.
 Handler FindHandler(CallerKind kind, Op op);
@@ -73,6 +77,10 @@ class Daemon {
   // Handles one parsed request and logs one line about it.
   Outcome Handle(const Caller& caller, const Request& request);
 
+  // Work between requests: the server's loop calls it after reaping its
+  // children (a queued KRL rebuild starts once the running one has ended).
+  void Tick();
+
   const config::Config& config() const { return config_; }
   const Accounts& accounts() const { return accounts_; }
   Channels& channels() { return channels_; }
@@ -81,6 +89,8 @@ class Daemon {
   factor::RateLimiter& per_account() { return per_account_; }
   factor::RateLimiter& per_client() { return per_client_; }
   Alerts& alerts() { return alerts_; }
+  CertAuthority& ca() { return ca_; }
+  KrlRebuilder& krl() { return krl_; }
   const Clocks& clocks() const { return clocks_; }
 
  private:
@@ -95,6 +105,8 @@ class Daemon {
   factor::RateLimiter per_account_;
   factor::RateLimiter per_client_;
   Alerts alerts_;
+  CertAuthority ca_;
+  KrlRebuilder krl_;
 };
 
 }  // namespace keyward::daemon

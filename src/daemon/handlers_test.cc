@@ -4,6 +4,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -12,8 +14,18 @@
 #include <regex>
 #include <sstream>
 
+#include "ca/ca_signer.h"
+#include "ca/ca_store.h"
+#include "ca/issuance_log.h"
 #include "daemon/background.h"
 #include "daemon/demo.h"
+#include "fs/read_file.h"
+#include "fs/safe_file.h"
+#include "key/fingerprint.h"
+#include "krl/check.h"
+#include "krl/parse.h"
+#include "krl/publish.h"
+#include "krl/revocation_list.h"
 
 namespace keyward::daemon {
 namespace {
@@ -293,8 +305,354 @@ TEST_F(HandlersTest, KeysKeywardDoesNotManageAreNeverDroppedByAFirstAdd) {
   EXPECT_EQ(text, hand_made);
 }
 
+// ------------------------------------------------------------ certificates
+
+std::string FreshKey(const std::string& comment) {
+  auto k = ca::CaSigner::Generate(ca::CaKeySpec{});
+  EXPECT_TRUE(k);
+  return k ? k->public_key().ToText() + " " + comment : std::string();
+}
+
+std::size_t IssuedCount(const std::string& ca_dir) {
+  fs::UniqueFd dir(open(ca_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  auto log = ca::ReadIssuanceLog(dir.get());
+  EXPECT_TRUE(log) << (log ? "" : log.error().message);
+  return log ? log->records.size() : 0;
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+TEST_F(HandlersTest, SignCertSignsTheRoleForTheSessionsAccount) {
+  Start();
+  std::string s = Session("alice");
+  const std::string key = FreshKey("alice@laptop");
+  json r = Ask({{"op", "sign_cert"}, {"session", s}, {"role", "login"}, {"key", key}, {"client", "192.0.2.7"}});
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["account"], "alice");
+  EXPECT_EQ(r["role"], "login");
+  EXPECT_EQ(r["principals"], json::array({"alice"}));
+  const std::uint64_t serial = r["serial"];
+  EXPECT_GE(serial, 1u);
+  EXPECT_EQ(r["key_id"], "keyward:alice:login:" + std::to_string(serial));
+  // A week from now, backdated by ca.backdate (300 s).
+  EXPECT_EQ(r["valid_after"].get<std::uint64_t>(), static_cast<std::uint64_t>(wall_ - 300));
+  EXPECT_EQ(r["valid_before"].get<std::uint64_t>(), static_cast<std::uint64_t>(wall_ + 7 * 86400));
+
+  const std::string line = r["certificate"];
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  EXPECT_TRUE(line.ends_with(" alice@laptop")) << line;
+  auto cert = key::ReadKeyText(line);
+  ASSERT_TRUE(cert) << cert.error().message;
+  ASSERT_TRUE(cert->key.is_certificate());
+  const key::Certificate& c = *cert->key.certificate();
+  EXPECT_EQ(c.serial, serial);
+  EXPECT_EQ(c.principals, std::vector<std::string>{"alice"});
+  EXPECT_EQ(c.type, key::CertType::kUser);
+  std::vector<std::string> extensions;
+  for (const auto& e : c.extensions) extensions.push_back(e.name);
+  EXPECT_EQ(extensions, (std::vector<std::string>{"permit-agent-forwarding", "permit-port-forwarding", "permit-pty"}));
+  EXPECT_TRUE(c.critical_options.empty());
+  auto plain = key::ReadKeyText(key);
+  ASSERT_TRUE(plain);
+  EXPECT_TRUE(cert->key.SamePublicKey(plain->key));
+  EXPECT_EQ(r["fingerprint"], key::Fingerprint(plain->key));
+  // Signed by the demo's CA.
+  fs::UniqueFd ca_dir(open((dir_ + "/ca").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  auto ca_pub = ca::ReadCaPublicKey(ca_dir.get(), key::CertType::kUser);
+  ASSERT_TRUE(ca_pub);
+  EXPECT_TRUE(c.signature_key->SamePublicKey(*ca_pub));
+
+  // Recorded, reported, logged.
+  EXPECT_EQ(IssuedCount(dir_ + "/ca"), 1u);
+  WaitForBackgroundJobs(5);
+  std::string messages = ReadText(messages_);
+  EXPECT_NE(messages.find("certificate signed for alice"), std::string::npos);
+  EXPECT_NE(messages.find("key id: keyward:alice:login:" + std::to_string(serial)), std::string::npos);
+  EXPECT_NE(messages.find("client: 192.0.2.7"), std::string::npos);
+  json audit = json::parse(ReadText(dir_ + "/audit.log"));
+  EXPECT_EQ(audit["action"], "sign_cert");
+  EXPECT_EQ(audit["account"], "alice");
+  EXPECT_EQ(audit["file"], "keyward:alice:login:" + std::to_string(serial));
+
+  // The next one gets the next serial.
+  json again = Ask({{"op", "sign_cert"}, {"session", s}, {"role", "login"}, {"key", key}});
+  ASSERT_EQ(again["ok"], true) << again.dump();
+  EXPECT_EQ(again["serial"].get<std::uint64_t>(), serial + 1);
+  EXPECT_EQ(IssuedCount(dir_ + "/ca"), 2u);
+}
+
+TEST_F(HandlersTest, SignCertFollowsTheRole) {
+  Start();
+  std::string s = Session("alice");
+  const std::string key = FreshKey("deploy@ci");
+  json r = Ask({{"op", "sign_cert"}, {"session", s}, {"role", "deploy"}, {"key", key}, {"validity", "+30m"}});
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  EXPECT_EQ(r["principals"], json::array({"deploy"}));
+  EXPECT_EQ(r["valid_before"].get<std::uint64_t>(), static_cast<std::uint64_t>(wall_ + 1800));
+  auto cert = key::ReadKeyText(r["certificate"].get<std::string>());
+  ASSERT_TRUE(cert);
+  std::map<std::string, std::string> options;
+  for (const auto& o : cert->key.certificate()->critical_options) options[o.name] = std::string(AsText(o.data));
+  ASSERT_EQ(options.size(), 2u);
+  EXPECT_NE(options["force-command"].find("/usr/local/bin/deploy"), std::string::npos);
+  EXPECT_NE(options["source-address"].find("127.0.0.0/8,::1/128"), std::string::npos);
+  EXPECT_TRUE(cert->key.certificate()->extensions.empty());
+}
+
+TEST_F(HandlersTest, SignCertRefusesBadInputAndSignsNothing) {
+  Start();
+  std::string alice = Session("alice");
+  std::string bob = Session("bob");
+  const std::string key = FreshKey("k");
+  json good = Ask({{"op", "sign_cert"}, {"session", alice}, {"role", "login"}, {"key", key}});
+  ASSERT_EQ(good["ok"], true) << good.dump();
+  const std::size_t issued = IssuedCount(dir_ + "/ca");
+  auto sign = [&](const std::string& session, const std::string& role, const std::string& k,
+                  const std::string& validity = "") {
+    json req = {{"op", "sign_cert"}, {"session", session}, {"role", role}, {"key", k}};
+    if (!validity.empty()) req["validity"] = validity;
+    json r = Ask(req);
+    EXPECT_EQ(r["ok"], false) << r.dump();
+    EXPECT_FALSE(r["error"]["message"].get<std::string>().empty());
+    return r["error"]["code"].get<std::string>();
+  };
+  EXPECT_EQ(sign(alice, "root", key), "unknown_role");
+  EXPECT_EQ(sign(alice, "", key), "unknown_role");
+  EXPECT_EQ(sign(bob, "deploy", key), "role_not_allowed");
+  EXPECT_EQ(sign(alice, "login", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbg==\n-----END OPENSSH PRIVATE KEY-----\n"),
+            "private_key");
+  EXPECT_EQ(sign(alice, "login", good["certificate"]), "certificate");
+  EXPECT_EQ(sign(alice, "login", "command=\"/bin/sh\" " + key), "options_in_key");
+  EXPECT_EQ(sign(alice, "login", key + "\n" + FreshKey("other")), "several_keys");
+  EXPECT_EQ(sign(alice, "login", ""), "no_key");
+  EXPECT_EQ(sign(alice, "login", "ssh-ed25519 AAAAnotbase64!"), "bad_base64");
+  EXPECT_EQ(sign(alice, "login", key, "+8d"), "bad_validity");
+  EXPECT_EQ(sign(alice, "deploy", key, "+2h"), "bad_validity");
+  EXPECT_EQ(sign(alice, "login", key, "forever"), "bad_validity");
+  EXPECT_EQ(sign(alice, "login", key, "always:+1d"), "bad_validity");
+  EXPECT_EQ(sign(alice, "login", key, "next tuesday"), "bad_validity");
+  EXPECT_EQ(sign(std::string(64, 'a'), "login", key), "no_session");
+  EXPECT_EQ(IssuedCount(dir_ + "/ca"), issued) << "nothing was signed";
+}
+
+TEST_F(HandlersTest, ListRolesOffersWhatTheAccountMayHave) {
+  Start();
+  json alice = Ask({{"op", "list_roles"}, {"session", Session("alice")}});
+  ASSERT_EQ(alice["ok"], true) << alice.dump();
+  EXPECT_EQ(alice["account"], "alice");
+  EXPECT_EQ(alice["ca"], "ready");
+  ASSERT_EQ(alice["roles"].size(), 2u);
+  EXPECT_EQ(alice["roles"][0]["name"], "login");
+  EXPECT_EQ(alice["roles"][0]["principals"], json::array({"alice"}));
+  EXPECT_EQ(alice["roles"][0]["max_validity"], 7 * 86400);
+  EXPECT_EQ(alice["roles"][0]["max_validity_text"], "1 week");
+  EXPECT_EQ(alice["roles"][1]["name"], "deploy");
+  EXPECT_EQ(alice["roles"][1]["force_command"], "/usr/local/bin/deploy");
+  EXPECT_EQ(alice["roles"][1]["max_validity_text"], "1 hour");
+  json bob = Ask({{"op", "list_roles"}, {"session", Session("bob")}});
+  ASSERT_EQ(bob["roles"].size(), 1u);
+  EXPECT_EQ(bob["roles"][0]["name"], "login");
+  EXPECT_EQ(bob["roles"][0]["principals"], json::array({"bob"}));
+  config_.ca.roles.clear();
+  Start();
+  json none = Ask({{"op", "list_roles"}, {"session", Session("alice")}});
+  EXPECT_EQ(none["roles"], json::array());
+  EXPECT_EQ(none["ca"], "");
+}
+
+TEST_F(HandlersTest, ACaThatAppearsLaterIsUsedAndOneThatGoesIsNot) {
+  const std::string ca_dir = dir_ + "/ca";
+  std::filesystem::rename(ca_dir + "/user_ca", dir_ + "/user_ca.kept");
+  Start();
+  std::string s = Session("alice");
+  const std::string key = FreshKey("k");
+  json r = Ask({{"op", "sign_cert"}, {"session", s}, {"role", "login"}, {"key", key}});
+  EXPECT_EQ(r["error"]["code"], "no_ca") << r.dump();
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("keyward ca init"), std::string::npos);
+  EXPECT_EQ(Ask({{"op", "list_roles"}, {"session", s}})["ca"], "missing");
+  EXPECT_EQ(IssuedCount(ca_dir), 0u);
+  // The administrator creates it: no restart needed.
+  std::filesystem::rename(dir_ + "/user_ca.kept", ca_dir + "/user_ca");
+  r = Ask({{"op", "sign_cert"}, {"session", s}, {"role", "login"}, {"key", key}});
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  // Replaced by another CA: the new one signs.
+  std::filesystem::remove(ca_dir + "/user_ca");
+  std::filesystem::remove(ca_dir + "/user_ca.pub");
+  fs::UniqueFd dir(open(ca_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  auto created = ca::CreateCaKey(dir.get(), key::CertType::kUser, ca::CaKeySpec{}, nullptr, "second");
+  ASSERT_TRUE(created) << created.error().message;
+  r = Ask({{"op", "sign_cert"}, {"session", s}, {"role", "login"}, {"key", key}});
+  ASSERT_EQ(r["ok"], true) << r.dump();
+  auto cert = key::ReadKeyText(r["certificate"].get<std::string>());
+  ASSERT_TRUE(cert);
+  EXPECT_EQ(key::Fingerprint(*cert->key.certificate()->signature_key), created->fingerprint);
+  // Removed: signing stops.
+  std::filesystem::remove(ca_dir + "/user_ca");
+  EXPECT_EQ(Ask({{"op", "sign_cert"}, {"session", s}, {"role", "login"}, {"key", key}})["error"]["code"], "no_ca");
+}
+
+TEST_F(HandlersTest, APassphraseProtectedCaCannotSign) {
+  const std::string ca_dir = dir_ + "/ca";
+  std::filesystem::remove(ca_dir + "/user_ca");
+  std::filesystem::remove(ca_dir + "/user_ca.pub");
+  fs::UniqueFd dir(open(ca_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ca::Secret passphrase(std::string("correct horse battery staple"));
+  auto spec = ca::ParseCaKeySpec("ecdsa", 0);
+  ASSERT_TRUE(spec);
+  auto created = ca::CreateCaKey(dir.get(), key::CertType::kUser, *spec, &passphrase, "locked");
+  ASSERT_TRUE(created) << created.error().message;
+  Start();
+  std::string s = Session("alice");
+  json r = Ask({{"op", "sign_cert"}, {"session", s}, {"role", "login"}, {"key", FreshKey("k")}});
+  EXPECT_EQ(r["error"]["code"], "ca_locked") << r.dump();
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("passphrase"), std::string::npos);
+  EXPECT_EQ(Ask({{"op", "list_roles"}, {"session", s}})["ca"], "locked");
+  EXPECT_EQ(IssuedCount(ca_dir), 0u);
+}
+
+// ------------------------------------------------------------------ the KRL
+
+// Holds an flock on `path` in a child process until it goes out of scope.
+// Not in this process: the rebuild children are forked from it and would
+// inherit the lock's open file description, and so hold it themselves.
+class LockHolder {
+ public:
+  explicit LockHolder(const std::string& path) {
+    int ready[2], release[2];
+    if (pipe2(ready, O_CLOEXEC) != 0 || pipe2(release, O_CLOEXEC) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+      char c = (fd >= 0 && flock(fd, LOCK_EX) == 0) ? 'y' : 'n';
+      if (write(ready[1], &c, 1) != 1) _exit(1);
+      // Until the parent writes (closing is not enough: its children hold
+      // copies of this pipe's write end).
+      if (read(release[0], &c, 1) < 0) _exit(1);
+      _exit(0);
+    }
+    close(ready[1]);
+    close(release[0]);
+    release_ = release[1];
+    char c = 'n';
+    held_ = pid_ > 0 && read(ready[0], &c, 1) == 1 && c == 'y';
+    close(ready[0]);
+  }
+  ~LockHolder() {
+    if (release_ >= 0) {
+      char c = 'x';
+      if (write(release_, &c, 1) != 1) ADD_FAILURE() << "cannot release the lock holder";
+      close(release_);
+    }
+    if (pid_ > 0) waitpid(pid_, nullptr, 0);
+  }
+  bool held() const { return held_; }
+
+ private:
+  pid_t pid_ = -1;
+  int release_ = -1;
+  bool held_ = false;
+};
+
+class KrlRebuildTest : public HandlersTest {
+ protected:
+  // Runs the loop's work until no rebuild runs or is queued.
+  void Settle() {
+    for (int i = 0; i < 500; ++i) {
+      ReapBackgroundJobs();
+      daemon_->Tick();
+      if (!daemon_->krl().running() && !daemon_->krl().pending()) return;
+      usleep(20000);
+    }
+    ADD_FAILURE() << "the KRL rebuilds did not end";
+  }
+  std::string AddKey(const std::string& session, const std::string& key, const std::string& device) {
+    json add = Ask({{"op", "add_key"}, {"session", session}, {"key", key}, {"owner", "alice@example.org"},
+                    {"device", device}});
+    EXPECT_EQ(add["ok"], true) << add.dump();
+    return add.value("file", "");
+  }
+  krl::Krl ReadKrl() {
+    auto text = fs::ReadFileOrStdin(config_.ca.krl);
+    EXPECT_TRUE(text);
+    auto parsed = krl::ParseKrl(AsBytes(text ? *text : std::string()));
+    EXPECT_TRUE(parsed) << (parsed ? "" : parsed.error().message);
+    return parsed ? std::move(*parsed) : krl::Krl{};
+  }
+};
+
+TEST_F(KrlRebuildTest, WithoutAKrlARevokeRebuildsNothing) {
+  Start();
+  std::string s = Session("alice");
+  std::string file = AddKey(s, FreshKey("k"), "laptop");
+  ASSERT_EQ(Ask({{"op", "revoke_key"}, {"session", s}, {"file", file}})["ok"], true);
+  EXPECT_EQ(daemon_->krl().started(), 0u);
+  EXPECT_FALSE(std::filesystem::exists(config_.ca.krl));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/ca/revocations"));
+}
+
+TEST_F(KrlRebuildTest, RevokedKeysGoIntoThePublishedKrlOneRebuildAtATime) {
+  krl::PublishOptions options;
+  options.config = config_;
+  auto built = krl::BuildAndWriteKrl(options);
+  ASSERT_TRUE(built) << built.error().message;
+  const std::uint64_t first_version = built->version;
+  Start();
+  std::string s = Session("alice");
+  std::vector<std::string> keys, files;
+  for (int i = 0; i < 3; ++i) {
+    keys.push_back(FreshKey("k" + std::to_string(i)));
+    files.push_back(AddKey(s, keys.back(), "device" + std::to_string(i)));
+  }
+  {
+    // A rebuild waits for the revocations lock (as `keyward krl build`
+    // running at the same time would make it): the revokes meanwhile queue.
+    LockHolder lock(dir_ + "/ca/" + krl::kRevocationsLock);
+    ASSERT_TRUE(lock.held());
+    for (const auto& file : files) {
+      json r = Ask({{"op", "revoke_key"}, {"session", s}, {"file", file}});
+      ASSERT_EQ(r["ok"], true) << r.dump();
+      daemon_->Tick();
+    }
+    EXPECT_EQ(daemon_->krl().started(), 1u) << "one rebuild runs; the others wait for it";
+    EXPECT_TRUE(daemon_->krl().running());
+    EXPECT_TRUE(daemon_->krl().pending());
+    EXPECT_EQ(daemon_->krl().queued_records(), 2u);
+  }
+  Settle();
+  EXPECT_EQ(daemon_->krl().started(), 2u) << "the two queued revocations made one more rebuild";
+  krl::Krl published = ReadKrl();
+  EXPECT_EQ(published.version, first_version + 2);
+  for (const auto& k : keys) {
+    auto parsed = key::ReadKeyText(k);
+    ASSERT_TRUE(parsed);
+    EXPECT_TRUE(krl::IsRevoked(published, parsed->key)) << k;
+  }
+  // Each key is in the CA's revocation list too, where the user cannot
+  // take it out.
+  fs::UniqueFd ca_dir(open((dir_ + "/ca").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  auto list = krl::ReadRevocationList(ca_dir.get());
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->records.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(list->records[i].kind, krl::Revocation::Kind::kKey);
+    EXPECT_EQ(list->records[i].who, "keywardd:alice");
+    EXPECT_EQ(list->records[i].key + " k" + std::to_string(i), keys[i]);
+  }
+  // Emptying revoked/ does not take them out of the next KRL.
+  for (const auto& f : files) std::filesystem::remove(dir_ + "/accounts/alice/revoked/" + f);
+  std::string more = AddKey(s, FreshKey("k3"), "device3");
+  ASSERT_EQ(Ask({{"op", "revoke_key"}, {"session", s}, {"file", more}})["ok"], true);
+  Settle();
+  published = ReadKrl();
+  for (const auto& k : keys) EXPECT_TRUE(krl::IsRevoked(published, key::ReadKeyText(k)->key)) << k;
+}
+
 TEST(DispatchTables, EveryCallerKindHasItsHandlers) {
-  for (Op op : {Op::kLogin, Op::kVerify, Op::kListKeys, Op::kAddKey, Op::kRevokeKey, Op::kLogout}) {
+  for (Op op : {Op::kLogin, Op::kVerify, Op::kListKeys, Op::kAddKey, Op::kRevokeKey, Op::kLogout, Op::kListRoles,
+                Op::kSignCert}) {
     EXPECT_NE(FindHandler(CallerKind::kWeb, op), nullptr) << OpName(op);
     EXPECT_NE(FindHandler(CallerKind::kRoot, op), nullptr) << OpName(op);
   }

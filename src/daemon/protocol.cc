@@ -17,6 +17,8 @@ enum Field : unsigned {
   kDevice = 1u << 7,
   kDays = 1u << 8,
   kFile = 1u << 9,
+  kRole = 1u << 10,
+  kValidity = 1u << 11,
 };
 
 struct OpSpec {
@@ -34,6 +36,8 @@ constexpr OpSpec kOps[] = {
     {Op::kAddKey, "add_key", kSession | kKey | kOwner | kDevice, kDays | kClient},
     {Op::kRevokeKey, "revoke_key", kSession | kFile, kClient},
     {Op::kLogout, "logout", kSession, kClient},
+    {Op::kListRoles, "list_roles", kSession, kClient},
+    {Op::kSignCert, "sign_cert", kSession | kRole | kKey, kValidity | kClient},
 };
 
 struct TextField {
@@ -53,6 +57,8 @@ constexpr TextField kTextFields[] = {
     {kOwner, "owner", kMaxOwnerField, &Request::owner},
     {kDevice, "device", kMaxDeviceField, &Request::device},
     {kFile, "file", kMaxFileField, &Request::file},
+    {kRole, "role", kMaxRoleField, &Request::role},
+    {kValidity, "validity", kMaxValidityField, &Request::validity},
 };
 
 tl::unexpected<Error> Bad(std::string why) { return Fail("bad_request", std::move(why)); }

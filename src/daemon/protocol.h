@@ -24,9 +24,11 @@ inline constexpr std::size_t kMaxKeyField = 16 * 1024;      // a public key line
 inline constexpr std::size_t kMaxOwnerField = 254;
 inline constexpr std::size_t kMaxDeviceField = 64;
 inline constexpr std::size_t kMaxFileField = 512;
+inline constexpr std::size_t kMaxRoleField = 64;            // role names are at most 32 bytes: longer is "unknown"
+inline constexpr std::size_t kMaxValidityField = 64;        // "20261121101500Z:20261128101500Z" and the like
 inline constexpr std::int64_t kMaxDays = 36500;
 
-enum class Op { kLogin, kVerify, kListKeys, kAddKey, kRevokeKey, kLogout };
+enum class Op { kLogin, kVerify, kListKeys, kAddKey, kRevokeKey, kLogout, kListRoles, kSignCert };
 const char* OpName(Op op);
 
 struct Request {
@@ -35,12 +37,14 @@ struct Request {
   std::string client;   // any: the end user's address, for limits and logs only
   std::string login;    // verify
   std::string code;     // verify
-  std::string session;  // list_keys, add_key, revoke_key, logout
-  std::string key;      // add_key
+  std::string session;  // list_keys, add_key, revoke_key, logout, list_roles, sign_cert
+  std::string key;      // add_key, sign_cert
   std::string owner;    // add_key
   std::string device;   // add_key
   std::int64_t days = 0;  // add_key, optional
   std::string file;     // revoke_key
+  std::string role;     // sign_cert
+  std::string validity; // sign_cert, optional ("+1d", as ssh-keygen -V)
 };
 
 // Parses one request line (without its '\n'). Errors have code

@@ -39,6 +39,23 @@ TEST(ParseRequest, EveryOpWithItsFields) {
     EXPECT_TRUE(ParseRequest(line)) << line;
   }
   EXPECT_STREQ(OpName(Op::kAddKey), "add_key");
+
+  auto roles = ParseRequest(R"({"op":"list_roles","session":"s","client":"203.0.113.9"})");
+  ASSERT_TRUE(roles) << roles.error().message;
+  EXPECT_EQ(roles->op, Op::kListRoles);
+  EXPECT_STREQ(OpName(Op::kListRoles), "list_roles");
+
+  auto sign = ParseRequest(
+      R"({"op":"sign_cert","session":"s","role":"login","key":"ssh-ed25519 AAAA x\n","validity":"+1d","client":"c"})");
+  ASSERT_TRUE(sign) << sign.error().message;
+  EXPECT_EQ(sign->op, Op::kSignCert);
+  EXPECT_EQ(sign->role, "login");
+  EXPECT_EQ(sign->key, "ssh-ed25519 AAAA x\n");
+  EXPECT_EQ(sign->validity, "+1d");
+  EXPECT_STREQ(OpName(Op::kSignCert), "sign_cert");
+  auto sign_default = ParseRequest(R"({"op":"sign_cert","session":"s","role":"login","key":"k"})");
+  ASSERT_TRUE(sign_default);
+  EXPECT_EQ(sign_default->validity, "");
 }
 
 TEST(ParseRequest, MustReject) {
@@ -115,6 +132,24 @@ TEST(ParseRequest, MustReject) {
       R"({"op":"add_key","session":"s","key":"ssh-ed25519 A\u0000","owner":"o","device":"d"})",
       R"({"op":"add_key","session":"s","key":"k","owner":"o","device":"lap\u001btop"})",
       R"({"op":"revoke_key","session":"s","file":"a\u007f.pub"})",
+      // sign_cert and list_roles: their fields and only theirs.
+      R"({"op":"sign_cert","session":"s","role":"login"})",
+      R"({"op":"sign_cert","session":"s","key":"k"})",
+      R"({"op":"sign_cert","role":"login","key":"k"})",
+      R"({"op":"sign_cert","session":"s","role":"login","key":"k","user":"bob"})",
+      R"({"op":"sign_cert","session":"s","role":"login","key":"k","principals":"root"})",
+      R"({"op":"sign_cert","session":"s","role":"login","key":"k","days":1})",
+      R"({"op":"sign_cert","session":"s","role":["login"],"key":"k"})",
+      R"({"op":"sign_cert","session":"s","role":"login","key":"k","validity":86400})",
+      R"({"op":"sign_cert","session":"s","role":")" + std::string(kMaxRoleField + 1, 'r') + R"(","key":"k"})",
+      R"({"op":"sign_cert","session":"s","role":"login","key":"k","validity":")" +
+          std::string(kMaxValidityField + 1, '1') + "\"}",
+      R"({"op":"sign_cert","session":"s","role":"log\nin","key":"k"})",
+      R"({"op":"sign_cert","session":"s","role":"login","key":"k","validity":"+1d\n"})",
+      R"({"op":"sign_cert","session":"s","role":"login","key":")" + big_key + "\"}",
+      R"({"op":"list_roles"})",
+      R"({"op":"list_roles","session":"s","role":"login"})",
+      R"({"op":"add_key","session":"s","key":"k","owner":"o","device":"d","role":"login"})",
   };
   for (const std::string& line : bad) {
     auto r = ParseRequest(line);

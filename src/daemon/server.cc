@@ -285,6 +285,7 @@ Result<void> Server::Run(Daemon& daemon) {
     if (ready < 0 && errno != EINTR) return Sys("ppoll");
     if (g_stop != 0) break;
     ReapBackgroundJobs();
+    daemon.Tick();
     if (ready < 0) continue;
 
     for (std::size_t i = 1; i < fds.size(); ++i) {

@@ -88,6 +88,23 @@ Result<store::Store> OpenForChange(const store::StoreContext& c) {
   return opened;
 }
 
+// The key of revoked/<file> as "<type> <base64>", or "" (the caller logs).
+std::string RevokedKeyText(const store::StoreContext& c, const std::string& file) {
+  fs::Ownership owner{c.account.uid};
+  auto dir = fs::OpenDirectoryChain(c.account.home, c.store_dir + "/" + store::kRevokedDir, owner, "the revoked/ folder");
+  if (!dir) return {};
+  auto text = fs::ReadFileAt(dir->get(), file, owner, store::kMaxKeyFileBytes, "the revoked key file");
+  if (!text) return {};
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    std::size_t nl = rest.find('\n');
+    auto parsed = authkeys::ParseAuthorizedKeysLine(rest.substr(0, nl));
+    if (parsed && parsed->kind == authkeys::LineKind::kKey && parsed->entry) return parsed->entry->key.ToText();
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+  }
+  return {};
+}
+
 json ChangeToJson(const store::ChangeResult& change) {
   return {{"file", change.files.empty() ? "" : change.files.front()},
           {"fingerprint", change.fingerprints.empty() ? "" : change.fingerprints.front()}};
@@ -128,14 +145,16 @@ Result<json> AddKeyWork(const store::StoreContext& context, const store::AddRequ
   return ChangeToJson(*change);
 }
 
-Result<json> RevokeKeyWork(const store::StoreContext& context, const std::string& file) {
+Result<json> RevokeKeyWork(const store::StoreContext& context, const std::string& file, bool want_key) {
   auto store = store::Store::Open(context);
   if (!store) return Fail(store.error());
   store::Selector selector;
   selector.file = file;
   auto change = store->Revoke(selector);
   if (!change) return Fail(change.error());
-  return ChangeToJson(*change);
+  json reply = ChangeToJson(*change);
+  if (want_key) reply["key"] = RevokedKeyText(context, change->files.empty() ? file : change->files.front());
+  return reply;
 }
 
 Error PublicStoreError(const Error& e) {

@@ -26,7 +26,10 @@ Result<nlohmann::json> ListKeysWork(const store::StoreContext& context);
 // not exist; refuses ("store_not_ready") while the store is empty and
 // authorized_keys holds keys keyward does not manage.
 Result<nlohmann::json> AddKeyWork(const store::StoreContext& context, const store::AddRequest& request);
-Result<nlohmann::json> RevokeKeyWork(const store::StoreContext& context, const std::string& file);
+// {"file": ..., "fingerprint": ...}, and with `want_key` also "key": the
+// revoked key as "<type> <base64>" read back from revoked/ (for the KRL;
+// "" when it cannot be read).
+Result<nlohmann::json> RevokeKeyWork(const store::StoreContext& context, const std::string& file, bool want_key);
 
 // The error a web user sees for a failed store operation: the parser's and
 // the policy's refusals as they are; trouble with the store's files (owner,

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "key/crypto.h"
+#include "key/public_key.h"
 #include "web/cookies.h"
 
 namespace keyward::web {
@@ -56,7 +57,43 @@ bool LooksPrivate(std::string_view text) {
 
 int StatusFor(const Error& error) { return error.code == "rate_limited" ? 429 : 422; }
 
+bool PlainFileBase(std::string_view name) {
+  if (name.empty() || name.size() > 64 || name.front() == '.') return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// keywardd's refusals that are about the key pasted (the field is marked).
+bool IsCertKeyError(std::string_view code) {
+  return code != "unknown_role" && code != "role_not_allowed" && code != "bad_validity" && code != "no_ca" &&
+         code != "ca_locked" && code != "ca_unavailable" && code != "rate_limited" && code != "busy" &&
+         code != "internal" && code != "store_failed";
+}
+
 }  // namespace
+
+std::string CertificateFileBase(std::string_view uploaded_name, std::string_view key_type) {
+  std::string_view base = uploaded_name;
+  if (auto slash = base.find_last_of("/\\"); slash != std::string_view::npos) base.remove_prefix(slash + 1);
+  if (base.ends_with(".pub")) base.remove_suffix(4);
+  if (base.ends_with("-cert")) base.remove_suffix(5);
+  if (PlainFileBase(base)) return std::string(base);
+  struct Default {
+    std::string_view prefix, name;
+  };
+  static constexpr Default kDefaults[] = {
+      {"ssh-ed25519", "id_ed25519"},   {"sk-ssh-ed25519", "id_ed25519_sk"}, {"ecdsa-sha2-", "id_ecdsa"},
+      {"sk-ecdsa-sha2-", "id_ecdsa_sk"}, {"ssh-rsa", "id_rsa"},              {"ssh-dss", "id_dsa"},
+  };
+  for (const Default& d : kDefaults) {
+    if (key_type.starts_with(d.prefix)) return std::string(d.name);
+  }
+  return "id_key";
+}
 
 App::App(Pages pages, CsrfSigner csrf, Backend& backend, AppOptions options)
     : pages_(std::move(pages)),
@@ -97,22 +134,25 @@ WebResponse App::Handle(const WebRequest& request) const {
     }
     // A bookmarked or reloaded form target: back to where forms start.
     if (path == "/login") return Redirect("/");
-    if (path == "/add" || path == "/revoke" || path == "/logout") return Redirect("/keys");
+    if (path == "/add" || path == "/revoke" || path == "/logout" || path == "/cert" || path == "/cert/download") {
+      return Redirect("/keys");
+    }
   } else if (request.method == "POST") {
     if (path == "/login") return PostLogin(request);
     if (path == "/verify") return PostVerify(request);
     if (path == "/add") return PostAdd(request);
     if (path == "/revoke") return PostRevoke(request);
     if (path == "/logout") return PostLogout(request);
+    if (path == "/cert") return PostCert(request);
+    if (path == "/cert/download") return PostCertDownload(request);
   }
-  bool known = path == "/" || path == "/keys" || path == "/verify" || path == "/style.css" || path == "/healthz" ||
-               path == "/favicon.svg" || path == "/favicon.ico" ||
-               path == "/login" || path == "/add" || path == "/revoke" || path == "/logout";
+  const bool form_target = path == "/login" || path == "/add" || path == "/revoke" || path == "/logout" ||
+                           path == "/verify" || path == "/cert" || path == "/cert/download";
+  bool known = form_target || path == "/" || path == "/keys" || path == "/style.css" || path == "/healthz" ||
+               path == "/favicon.svg" || path == "/favicon.ico";
   if (!known) return ErrorPage(404);
   WebResponse r = ErrorPage(405);
-  r.allow = (path == "/login" || path == "/add" || path == "/revoke" || path == "/logout" || path == "/verify")
-                ? "GET, HEAD, POST"
-                : "GET, HEAD";
+  r.allow = form_target ? "GET, HEAD, POST" : "GET, HEAD";
   return r;
 }
 
@@ -309,11 +349,20 @@ WebResponse App::PostVerify(const WebRequest& request) const {
 // ------------------------------------------------------------ the keys
 
 WebResponse App::RenderKeys(const std::string& session, std::string_view notice, std::string_view keys_error,
-                            std::string_view add_error, const KeyForm& form, int status) const {
+                            std::string_view add_error, const KeyForm& form, int status, const CertForm& cert_form,
+                            std::string_view cert_error) const {
   auto keys = backend_.ListKeys(session);
   if (!keys) {
     if (keys.error().code == "no_session") return SignedOut("ended");
     return Unavailable(keys.error());
+  }
+  // The roles only add a section: without them (or a keywardd that does
+  // not know list_roles) the page is the keys page as before.
+  auto roles = backend_.ListRoles(session);
+  if (!roles && roles.error().code == "no_session") return SignedOut("ended");
+  if (!roles && roles.error().code != kUnavailable) {
+    std::fprintf(stderr, "keyward-web: list_roles: %s: %s\n", roles.error().code.c_str(),
+                 roles.error().message.c_str());
   }
   std::string token = csrf_.Issue(CsrfScope::kSession, session);
   KeysView view;
@@ -325,6 +374,9 @@ WebResponse App::RenderKeys(const std::string& session, std::string_view notice,
   view.keys = &keys->keys;
   view.form = form;
   view.max_key_days = keys->max_key_days;
+  if (roles) view.roles = &*roles;
+  view.cert_form = cert_form;
+  view.cert_error = cert_error;
   WebResponse r;
   r.status = status;
   r.body = pages_.KeysPage(view);
@@ -403,6 +455,92 @@ WebResponse App::PostRevoke(const WebRequest& request) const {
   if (reply.error().code == "no_session") return SignedOut("ended");
   if (reply.error().code == kUnavailable) return Unavailable(reply.error());
   return RenderKeys(session, {}, reply.error().message, {}, KeyForm{}, StatusFor(reply.error()));
+}
+
+WebResponse App::PostCert(const WebRequest& request) const {
+  std::string session = Session(request);
+  if (session.empty()) return Redirect("/?notice=ended");
+  if (!CheckSession(request, session)) return Forbidden();
+
+  std::string_view pasted = Trim(Field(request, "certkey"));
+  std::string_view uploaded = Trim(Field(request, "certkeyfile"));
+  std::string_view key = uploaded.empty() ? pasted : uploaded;
+  CertForm form;
+  form.role = std::string(Trim(Field(request, "role")));
+  form.validity = std::string(Trim(Field(request, "validity")));
+  form.key = LooksPrivate(key) || key.size() > kMaxKeyBytes ? std::string() : std::string(key);
+  auto again = [&](std::string_view error, bool key_problem, bool validity_problem) {
+    form.key_invalid = key_problem;
+    form.validity_invalid = validity_problem;
+    return RenderKeys(session, {}, {}, {}, KeyForm{}, 422, form, error);
+  };
+  if (form.role.size() > kMaxFieldBytes) form.role.clear();
+  if (form.validity.size() > kMaxValidityBytes) {
+    form.validity.clear();
+    return again("That validity is too long: write it as +1d or +8h, or leave it empty.", false, true);
+  }
+  if (form.role.empty()) return again("Choose the role the certificate is for.", false, false);
+  if (!pasted.empty() && !uploaded.empty()) return again("Paste the key or choose its file, not both.", true, false);
+  if (key.empty()) return again("Paste your public key, or choose its .pub file.", true, false);
+  if (key.size() > kMaxKeyBytes) {
+    return again("That is too long for a public key: paste the one line of the .pub file.", true, false);
+  }
+
+  daemon::SignCertRequest sign;
+  sign.session = session;
+  sign.role = form.role;
+  sign.key = std::string(key);
+  sign.validity = form.validity;
+  sign.client = request.client;
+  auto reply = backend_.SignCert(sign);
+  if (!reply) {
+    const Error& error = reply.error();
+    if (error.code == "no_session") return SignedOut("ended");
+    if (error.code == kUnavailable) return Unavailable(error);
+    if (error.code == "private_key") form.key.clear();
+    WebResponse r = again(error.message, IsCertKeyError(error.code), error.code == "bad_validity");
+    if (error.code == "rate_limited") r.status = 429;
+    return r;
+  }
+  auto name_it = request.file_names.find("certkeyfile");
+  std::string_view uploaded_name = uploaded.empty() || name_it == request.file_names.end() ? std::string_view()
+                                                                                           : name_it->second;
+  std::string type = reply->certificate.substr(0, reply->certificate.find(' '));
+  std::string file_base = CertificateFileBase(uploaded_name, type);
+  std::string token = csrf_.Issue(CsrfScope::kSession, session);
+  CertView view;
+  view.csrf = token;
+  view.account = reply->account;
+  view.cert = &*reply;
+  view.file_base = file_base;
+  WebResponse r;
+  r.body = pages_.CertPage(view);
+  return r;
+}
+
+WebResponse App::PostCertDownload(const WebRequest& request) const {
+  std::string session = Session(request);
+  if (session.empty()) return Redirect("/?notice=ended");
+  if (!CheckSession(request, session)) return Forbidden();
+  // Only a certificate goes out, whatever was posted: it is read (and its
+  // CA signature verified) before it is sent back.
+  std::string_view text = Trim(Field(request, "certificate"));
+  auto refuse = [this] {
+    return Message(422, "Not a certificate",
+                   "keyward can only offer a certificate it has just signed for download. Sign it again.", "/keys",
+                   "Back to your keys");
+  };
+  if (text.empty() || text.size() > kMaxKeyBytes || text.find_first_of("\r\n") != std::string_view::npos) {
+    return refuse();
+  }
+  auto parsed = key::ReadKeyText(text);
+  if (!parsed || !parsed->key.is_certificate()) return refuse();
+  std::string file = CertificateFileBase(Field(request, "name"), parsed->key.type_name()) + "-cert.pub";
+  WebResponse r;
+  r.content_type = "text/plain; charset=utf-8";
+  r.content_disposition = "attachment; filename=\"" + file + "\"";
+  r.body = std::string(text) + "\n";
+  return r;
 }
 
 WebResponse App::PostLogout(const WebRequest& request) const {

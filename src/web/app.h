@@ -11,6 +11,9 @@
 //   GET  /keys        keywardd list_keys: the table and the "add" form
 //   POST /add         keywardd add_key    -> 303 to /keys
 //   POST /revoke      keywardd revoke_key -> 303 to /keys
+//   POST /cert        keywardd sign_cert  -> the certificate page
+//   POST /cert/download  the certificate the page shows, as a file
+//                     (<key>-cert.pub); keywardd is not asked again
 //   POST /logout      keywardd logout     -> 303 to /
 //   GET  /style.css   the style sheet (cached for a year)
 //   GET  /healthz     "ok"
@@ -37,6 +40,16 @@ inline constexpr std::size_t kMaxFieldBytes = 1024;
 inline constexpr std::size_t kMaxKeyBytes = 16 * 1024;
 // Longest expiry the form passes on (a century).
 inline constexpr long kMaxExpiryDays = 36500;
+// Longest validity text the certificate form passes on ("+1d", dates...).
+inline constexpr std::size_t kMaxValidityBytes = 64;
+
+// The name a certificate is offered under, without "-cert.pub": the
+// uploaded file's name without ".pub" when it is a plain file name
+// ([A-Za-z0-9._-], at most 64, not starting with '.'), else ssh-keygen's
+// default for the key's type ("id_ed25519", "id_ecdsa", "id_rsa",
+// "id_ed25519_sk", "id_ecdsa_sk"; "id_key" for others). `key_type` may be
+// the certificate's type ("ssh-ed25519-cert-v01@openssh.com").
+std::string CertificateFileBase(std::string_view uploaded_name, std::string_view key_type);
 
 struct AppOptions {
   bool secure_cookies = false;  // TLS in front: cookies get Secure and the __Host- prefix
@@ -50,6 +63,8 @@ struct WebRequest {
   // GET: the query; POST: the form fields (a file's content under its
   // field's name). The first value of each name.
   std::map<std::string, std::string, std::less<>> fields;
+  // The file name a browser sent with an uploaded file, by field name.
+  std::map<std::string, std::string, std::less<>> file_names;
   std::string client;  // the end user's address (see client_address.h)
 };
 
@@ -59,6 +74,7 @@ struct WebResponse {
   std::string body;
   std::string location;                  // for redirects
   std::string allow;                     // for 405
+  std::string content_disposition;       // "attachment; filename=\"...\"" for a download
   std::vector<std::string> set_cookies;  // Set-Cookie values
   bool cacheable = false;                // false: Cache-Control: no-store
 };
@@ -84,6 +100,8 @@ class App {
   WebResponse PostAdd(const WebRequest& request) const;
   WebResponse PostRevoke(const WebRequest& request) const;
   WebResponse PostLogout(const WebRequest& request) const;
+  WebResponse PostCert(const WebRequest& request) const;
+  WebResponse PostCertDownload(const WebRequest& request) const;
 
   // The anonymous CSRF cookie's value, or a new one (and its Set-Cookie).
   std::string AnonymousBinding(const WebRequest& request, WebResponse& response) const;
@@ -94,7 +112,8 @@ class App {
   // The keys page with `add_error`/`keys_error`, or where the session is
   // gone, a redirect to sign in again.
   WebResponse RenderKeys(const std::string& session, std::string_view notice, std::string_view keys_error,
-                         std::string_view add_error, const KeyForm& form, int status) const;
+                         std::string_view add_error, const KeyForm& form, int status,
+                         const CertForm& cert_form = {}, std::string_view cert_error = {}) const;
   WebResponse Message(int status, std::string_view heading, std::string_view text, std::string_view link,
                       std::string_view link_text) const;
   WebResponse Forbidden() const;

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "ca/ca_signer.h"
+#include "ca/certificate.h"
 #include "web/cookies.h"
 
 namespace keyward::web {
@@ -64,7 +66,44 @@ class FakeBackend final : public Backend {
     calls.push_back("logout:" + session.substr(0, 4));
     return {};
   }
+  // list_roles and sign_cert.
+  std::optional<Error> roles_error, sign_error;
+  std::vector<daemon::RoleInfo> roles;
+  std::string ca_status = "ready";
+  daemon::SignCertRequest last_sign;
+  std::string certificate = "ssh-ed25519-cert-v01@openssh.com AAAA alice@laptop";
+  Result<daemon::RolesReply> ListRoles(const std::string& session) override {
+    calls.push_back("list_roles:" + session.substr(0, 4));
+    if (roles_error) return Fail(*roles_error);
+    return daemon::RolesReply{"alice", roles, roles.empty() ? "" : ca_status};
+  }
+  Result<daemon::CertReply> SignCert(const daemon::SignCertRequest& request) override {
+    calls.push_back("sign_cert");
+    last_sign = request;
+    if (sign_error) return Fail(*sign_error);
+    daemon::CertReply r;
+    r.account = "alice";
+    r.certificate = certificate;
+    r.serial = 17;
+    r.key_id = "keyward:alice:" + request.role + ":17";
+    r.role = request.role;
+    r.principals = {"alice"};
+    r.valid_after = 1790000000;
+    r.valid_before = 1790604800;
+    r.fingerprint = "SHA256:F+gPMF+U9FrzNmHDOJ0w5mj4mkxStD6+MDP9u9KAek4";
+    return r;
+  }
 };
+
+daemon::RoleInfo Role(std::string name, std::string command = "") {
+  daemon::RoleInfo r;
+  r.name = std::move(name);
+  r.principals = {r.name == "login" ? "alice" : r.name};
+  r.max_validity = 604800;
+  r.max_validity_text = "1 week";
+  r.force_command = std::move(command);
+  return r;
+}
 
 const std::string kSession(64, 'a');
 
@@ -193,9 +232,17 @@ TEST_F(AppTest, EveryPageFillsEveryPlaceholder) {
   view.csrf = "t";
   view.account = "alice";
   view.keys = &keys;
+  daemon::RolesReply roles{"alice", {Role("login"), Role("deploy", "/usr/local/bin/deploy")}, "ready"};
+  KeysView with_roles = view;
+  with_roles.roles = &roles;
+  with_roles.cert_error = "e";
+  daemon::CertReply cert;
+  cert.certificate = "c";
+  cert.principals = {"alice"};
+  CertView cert_view{"t", "alice", &cert, "id_ed25519"};
   for (const std::string& page :
        {pages->LoginPage("t", "u", "e", "n"), pages->CodePage("t", "0123456789abcdef", "m", "e"), pages->KeysPage(view),
-        pages->MessagePage("h", "t", "/", "l")}) {
+        pages->KeysPage(with_roles), pages->CertPage(cert_view), pages->MessagePage("h", "t", "/", "l")}) {
     EXPECT_EQ(page.find("{{"), std::string::npos) << page;
     EXPECT_EQ(page.find("}}"), std::string::npos) << page;
     EXPECT_EQ(page.rfind("<!doctype html>", 0), 0u);
@@ -495,6 +542,187 @@ TEST_F(AppTest, StaticRoutesAndErrors) {
   EXPECT_EQ(Post("/nope", {}, "").status, 404);
   EXPECT_EQ(app_->ErrorPage(413).status, 413);
   EXPECT_NE(app_->ErrorPage(413).body.find("64 KiB"), std::string::npos);
+}
+
+// --------------------------------------------------------- certificates
+
+TEST_F(AppTest, TheKeysPageOffersTheAccountsRoles) {
+  std::string session = SignIn();
+  WebResponse none = Get("/keys", session);
+  EXPECT_EQ(none.body.find("Get a certificate"), std::string::npos) << "no roles, no section";
+  backend_.roles = {Role("login"), Role("deploy", "/usr/local/bin/deploy")};
+  WebResponse page = Get("/keys", session);
+  EXPECT_NE(page.body.find("Get a certificate"), std::string::npos);
+  EXPECT_NE(page.body.find("action=\"/cert\""), std::string::npos);
+  // The first role is chosen; each says what it gives.
+  EXPECT_NE(page.body.find("value=\"login\" aria-describedby=\"role-login-hint\" checked>"), std::string::npos);
+  EXPECT_NE(page.body.find("value=\"deploy\" aria-describedby=\"role-deploy-hint\">"), std::string::npos);
+  EXPECT_NE(page.body.find("Log in as alice. Valid for at most 1 week."), std::string::npos);
+  EXPECT_NE(page.body.find("Runs only /usr/local/bin/deploy."), std::string::npos);
+  // Both forms carry the session's token.
+  EXPECT_EQ(Token(page.body).size(), kCsrfTokenChars);
+  // A CA that cannot sign: the reason, no form.
+  backend_.ca_status = "missing";
+  WebResponse missing = Get("/keys", session);
+  EXPECT_NE(missing.body.find("has not set up the certificate authority"), std::string::npos);
+  EXPECT_EQ(missing.body.find("action=\"/cert\""), std::string::npos);
+  // keywardd without list_roles: the keys page as before.
+  backend_.roles_error = Error{"bad_request", "unknown op"};
+  WebResponse old = Get("/keys", session);
+  EXPECT_EQ(old.status, 200);
+  EXPECT_EQ(old.body.find("Get a certificate"), std::string::npos);
+}
+
+TEST_F(AppTest, SigningACertificateShowsItAndHowToUseIt) {
+  backend_.roles = {Role("login"), Role("deploy", "/usr/local/bin/deploy")};
+  std::string session = SignIn();
+  std::string token = KeysToken(session);
+  WebResponse r = Post("/cert",
+                       {{"csrf", token},
+                        {"role", "deploy"},
+                        {"certkey", ""},
+                        {"certkeyfile", "ssh-ed25519 AAAA alice@laptop\n"},
+                        {"validity", " +1h "}},
+                       session);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(backend_.last_sign.session, kSession);
+  EXPECT_EQ(backend_.last_sign.role, "deploy");
+  EXPECT_EQ(backend_.last_sign.key, "ssh-ed25519 AAAA alice@laptop");
+  EXPECT_EQ(backend_.last_sign.validity, "+1h");
+  EXPECT_EQ(backend_.last_sign.client, "203.0.113.9");
+  EXPECT_FALSE(r.cacheable);
+  EXPECT_NE(r.body.find("<h1>Your certificate</h1>"), std::string::npos);
+  EXPECT_NE(r.body.find(">ssh-ed25519-cert-v01@openssh.com AAAA alice@laptop</textarea>"), std::string::npos);
+  // No file name came with the upload here: ssh-keygen's default name.
+  EXPECT_NE(r.body.find("Download id_ed25519-cert.pub"), std::string::npos);
+  EXPECT_NE(r.body.find("ssh alice@HOST"), std::string::npos);
+  EXPECT_NE(r.body.find("ssh-keygen -L -f ~/.ssh/id_ed25519-cert.pub"), std::string::npos);
+  EXPECT_NE(r.body.find("keyward:alice:deploy:17"), std::string::npos);
+  EXPECT_NE(r.body.find("2026-09-21 14:13 UTC"), std::string::npos);  // 1790000000
+  EXPECT_NE(r.body.find("action=\"/cert/download\""), std::string::npos);
+  EXPECT_EQ(Token(r.body).size(), kCsrfTokenChars);
+
+  // An uploaded file's own name is kept.
+  WebRequest upload;
+  upload.method = "POST";
+  upload.path = "/cert";
+  upload.cookies = session;
+  upload.fields = {{"csrf", token}, {"role", "login"}, {"certkeyfile", "ssh-ed25519 AAAA k"}};
+  upload.file_names = {{"certkeyfile", "work_laptop.pub"}};
+  WebResponse named = app_->Handle(upload);
+  EXPECT_NE(named.body.find("Download work_laptop-cert.pub"), std::string::npos);
+  EXPECT_NE(named.body.find("name=\"name\" value=\"work_laptop\""), std::string::npos);
+}
+
+TEST_F(AppTest, CertificateErrorsStayOnTheForm) {
+  backend_.roles = {Role("login")};
+  std::string session = SignIn();
+  std::string token = KeysToken(session);
+  backend_.sign_error = Error{"bad_validity", "The role login gives certificates of at most 1 week."};
+  WebResponse r = Post("/cert", {{"csrf", token}, {"role", "login"}, {"certkey", "ssh-ed25519 AAAA x"}, {"validity", "+9d"}},
+                       session);
+  EXPECT_EQ(r.status, 422);
+  EXPECT_NE(r.body.find("id=\"cert-error\" role=\"alert\" aria-live=\"assertive\">The role login gives"),
+            std::string::npos);
+  EXPECT_NE(r.body.find(">ssh-ed25519 AAAA x</textarea>"), std::string::npos);
+  EXPECT_NE(r.body.find("value=\"+9d\""), std::string::npos);
+  EXPECT_NE(r.body.find("aria-invalid=\"true\">"), std::string::npos);  // the validity field
+  // A private key never comes back, whatever keywardd says.
+  const std::string secret = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----";
+  backend_.sign_error = Error{"private_key", "That is a private key: paste the .pub file instead."};
+  for (const char* field : {"certkey", "certkeyfile"}) {
+    WebResponse p = Post("/cert", {{"csrf", token}, {"role", "login"}, {field, secret}}, session);
+    EXPECT_EQ(p.status, 422);
+    EXPECT_NE(p.body.find("That is a private key: paste the .pub file instead."), std::string::npos);
+    EXPECT_EQ(p.body.find("b3BlbnNzaC1rZXktdjEAAAAA"), std::string::npos) << field;
+  }
+  // Checked before keywardd is asked.
+  backend_.calls.clear();
+  EXPECT_EQ(Post("/cert", {{"csrf", token}, {"role", ""}, {"certkey", "k"}}, session).status, 422);
+  EXPECT_EQ(Post("/cert", {{"csrf", token}, {"role", "login"}, {"certkey", ""}}, session).status, 422);
+  EXPECT_EQ(Post("/cert", {{"csrf", token}, {"role", "login"}, {"certkey", "a"}, {"certkeyfile", "b"}}, session).status,
+            422);
+  EXPECT_EQ(Post("/cert", {{"csrf", token}, {"role", "login"}, {"certkey", "k"}, {"validity", std::string(65, '1')}},
+                 session)
+                .status,
+            422);
+  EXPECT_EQ(std::count(backend_.calls.begin(), backend_.calls.end(), "sign_cert"), 0);
+  // Without the token: 403, nothing asked.
+  EXPECT_EQ(Post("/cert", {{"role", "login"}, {"certkey", "k"}}, session).status, 403);
+  EXPECT_EQ(Post("/cert", {{"csrf", std::string(kCsrfTokenChars, '0')}, {"role", "login"}, {"certkey", "k"}}, session)
+                .status,
+            403);
+  EXPECT_EQ(std::count(backend_.calls.begin(), backend_.calls.end(), "sign_cert"), 0);
+  backend_.sign_error = Error{"no_session", "Your session has ended."};
+  EXPECT_EQ(Post("/cert", {{"csrf", token}, {"role", "login"}, {"certkey", "k"}}, session).location, "/?notice=ended");
+}
+
+// A certificate from a real CA, as keywardd's reply carries it.
+std::string RealCertificateLine() {
+  auto ca = ca::CaSigner::Generate(ca::CaKeySpec{});
+  auto subject = ca::CaSigner::Generate(ca::CaKeySpec{});
+  if (!ca || !subject) return {};
+  ca::CertificateRequest r;
+  r.subject = subject->public_key();
+  r.serial = 5;
+  r.key_id = "keyward:alice:login:5";
+  r.principals = {"alice"};
+  r.valid_after = 1;
+  r.valid_before = 2;
+  auto blob = ca::SignCertificate(*ca, r);
+  if (!blob) return {};
+  std::string line = ca::CertificateLine(r.subject, *blob, "alice@laptop");
+  line.pop_back();
+  return line;
+}
+
+TEST_F(AppTest, TheDownloadIsTheCertificateAsAFile) {
+  std::string session = SignIn();
+  std::string token = KeysToken(session);
+  const std::string line = RealCertificateLine();
+  ASSERT_FALSE(line.empty());
+  backend_.calls.clear();
+  WebResponse r = Post("/cert/download", {{"csrf", token}, {"name", "id_ed25519"}, {"certificate", line}}, session);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type, "text/plain; charset=utf-8");
+  EXPECT_EQ(r.content_disposition, "attachment; filename=\"id_ed25519-cert.pub\"");
+  EXPECT_EQ(r.body, line + "\n");
+  EXPECT_FALSE(r.cacheable);
+  EXPECT_TRUE(backend_.calls.empty()) << "a download asks keywardd nothing";
+  // A path is cut to its last part; a name that is not a plain file name
+  // falls back to the type's default.
+  WebResponse cut = Post("/cert/download", {{"csrf", token}, {"name", "../../etc/passwd"}, {"certificate", line}}, session);
+  EXPECT_EQ(cut.content_disposition, "attachment; filename=\"passwd-cert.pub\"");
+  for (const char* name : {"a\"b", ".hidden", "", "x y", "a\r\nSet-Cookie: x=y"}) {
+    WebResponse d = Post("/cert/download", {{"csrf", token}, {"name", name}, {"certificate", line}}, session);
+    EXPECT_EQ(d.content_disposition, "attachment; filename=\"id_ed25519-cert.pub\"") << name;
+  }
+  // Only a certificate goes out: not a plain key, not HTML, not two lines.
+  for (const std::string& bad : {std::string("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPBQiEDhnaZ0/YvfV9RTndPIjtvoZOIuqpTEqJpi98Ev"),
+                                 std::string("<script>alert(1)</script>"), line + "\n" + line, std::string()}) {
+    WebResponse d = Post("/cert/download", {{"csrf", token}, {"name", "k"}, {"certificate", bad}}, session);
+    EXPECT_EQ(d.status, 422) << bad;
+    EXPECT_TRUE(d.content_disposition.empty());
+  }
+  EXPECT_EQ(Post("/cert/download", {{"name", "k"}, {"certificate", line}}, session).status, 403);
+  EXPECT_EQ(Post("/cert/download", {{"csrf", token}, {"certificate", line}}, "").status, 303);
+  EXPECT_EQ(Get("/cert").location, "/keys");
+  EXPECT_EQ(Get("/cert/download").location, "/keys");
+}
+
+TEST(CertificateFileBase, UploadedNameOrTheTypesDefault) {
+  EXPECT_EQ(CertificateFileBase("id_ed25519.pub", "ssh-ed25519"), "id_ed25519");
+  EXPECT_EQ(CertificateFileBase("C:\\Users\\a\\work.pub", "ssh-rsa"), "work");
+  EXPECT_EQ(CertificateFileBase("/home/a/.ssh/laptop.pub", "ssh-rsa"), "laptop");
+  EXPECT_EQ(CertificateFileBase("laptop-cert.pub", "ssh-rsa"), "laptop");
+  EXPECT_EQ(CertificateFileBase("", "ssh-ed25519-cert-v01@openssh.com"), "id_ed25519");
+  EXPECT_EQ(CertificateFileBase("", "sk-ssh-ed25519-cert-v01@openssh.com"), "id_ed25519_sk");
+  EXPECT_EQ(CertificateFileBase("", "ecdsa-sha2-nistp384-cert-v01@openssh.com"), "id_ecdsa");
+  EXPECT_EQ(CertificateFileBase("", "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com"), "id_ecdsa_sk");
+  EXPECT_EQ(CertificateFileBase("", "ssh-rsa-cert-v01@openssh.com"), "id_rsa");
+  EXPECT_EQ(CertificateFileBase("my key.pub", "ssh-rsa"), "id_rsa");
+  EXPECT_EQ(CertificateFileBase(".pub", "x"), "id_key");
+  EXPECT_EQ(CertificateFileBase(std::string(65, 'a'), "ssh-rsa"), "id_rsa");
 }
 
 }  // namespace

@@ -63,4 +63,16 @@ Result<void> SocketBackend::Logout(const std::string& session) {
   return Checked(c->Logout(session), "logout");
 }
 
+Result<daemon::RolesReply> SocketBackend::ListRoles(const std::string& session) {
+  auto c = Connect();
+  if (!c) return Fail(c.error());
+  return Checked(c->ListRoles(session), "list_roles");
+}
+
+Result<daemon::CertReply> SocketBackend::SignCert(const daemon::SignCertRequest& request) {
+  auto c = Connect();
+  if (!c) return Fail(c.error());
+  return Checked(c->SignCert(request), "sign_cert");
+}
+
 }  // namespace keyward::web

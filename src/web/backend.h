@@ -21,6 +21,8 @@ class Backend {
   virtual Result<daemon::ChangeReply> RevokeKey(const std::string& session, const std::string& file,
                                                 const std::string& client) = 0;
   virtual Result<void> Logout(const std::string& session) = 0;
+  virtual Result<daemon::RolesReply> ListRoles(const std::string& session) = 0;
+  virtual Result<daemon::CertReply> SignCert(const daemon::SignCertRequest& request) = 0;
 };
 
 // The error code SocketBackend gives when keywardd cannot be reached or
@@ -42,6 +44,8 @@ class SocketBackend final : public Backend {
   Result<daemon::ChangeReply> RevokeKey(const std::string& session, const std::string& file,
                                         const std::string& client) override;
   Result<void> Logout(const std::string& session) override;
+  Result<daemon::RolesReply> ListRoles(const std::string& session) override;
+  Result<daemon::CertReply> SignCert(const daemon::SignCertRequest& request) override;
 
  private:
   Result<daemon::Client> Connect();

@@ -1,6 +1,7 @@
 #include "web/pages.h"
 
 #include <algorithm>
+#include <ctime>
 
 #include "base/bytes.h"
 #include "key/crypto.h"
@@ -12,8 +13,10 @@ namespace {
 
 // Every template the pages use; Load refuses to start without one.
 constexpr std::string_view kTemplateNames[] = {
-    "layout.html", "login.html",      "code.html",        "keys.html",   "keys_table.html",
-    "key_row.html", "revoke_form.html", "logout_form.html", "message.html", "no_keys.html",
+    "layout.html",      "login.html",       "code.html",         "keys.html",
+    "keys_table.html",  "key_row.html",     "revoke_form.html",  "logout_form.html",
+    "message.html",     "no_keys.html",     "cert_form.html",    "cert_unavailable.html",
+    "role_choice.html", "role_choice_checked.html", "cert_result.html",
 };
 
 // Stands for the CSRF token in the login page rendered at start: only
@@ -50,6 +53,45 @@ std::string Hex(ByteView bytes) {
     out += kDigits[b & 0xf];
   }
   return out;
+}
+
+// What a role gives, in a sentence: "Log in as alice. At most 7 days."
+std::string RoleDescription(const daemon::RoleInfo& role) {
+  std::string as;
+  for (const auto& p : role.principals) as += (as.empty() ? "" : ", ") + p;
+  std::string text = "Log in as " + as + ".";
+  if (!role.force_command.empty()) text += " Runs only " + role.force_command + ".";
+  if (!role.source_address.empty()) {
+    std::string from;
+    for (const auto& s : role.source_address) from += (from.empty() ? "" : ", ") + s;
+    text += " Only from " + from + ".";
+  }
+  if (role.verify_required) text += " The security key must verify you (PIN or touch).";
+  text += " Valid for at most " + role.max_validity_text + ".";
+  return text;
+}
+
+// Why the form is not offered, when keywardd's CA cannot sign.
+std::string_view CaStatusText(std::string_view status) {
+  if (status == "missing") {
+    return "Certificates are not available yet: the administrator has not set up the certificate authority.";
+  }
+  if (status == "locked") {
+    return "Certificates cannot be signed here: the certificate authority's key is protected by a passphrase. Ask "
+           "the administrator.";
+  }
+  return "Certificates cannot be signed right now. Try again later.";
+}
+
+// "2026-11-21 10:00 UTC".
+std::string UtcMinute(std::uint64_t t) {
+  if (t == ~std::uint64_t{0}) return "forever";
+  std::time_t tt = static_cast<std::time_t>(std::min<std::uint64_t>(t, 253402300799ULL));
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
+  return std::string(buf, n);
 }
 
 }  // namespace
@@ -176,9 +218,63 @@ std::string Pages::KeysPage(const KeysView& view) const {
                                          {"owner", view.form.owner},
                                          {"days", view.form.days},
                                          {"max_days", max_days},
-                                         {"days_hint", days_hint}});
+                                         {"days_hint", days_hint},
+                                         {"cert", CertSection(view)}});
   SafeHtml nav = T("logout_form.html").Render({{"csrf", view.csrf}, {"account", view.account}});
   return Layout("Your SSH keys", body, nav);
+}
+
+SafeHtml Pages::CertSection(const KeysView& view) const {
+  if (view.roles == nullptr || view.roles->roles.empty()) return SafeHtml();
+  if (view.roles->ca != "ready") {
+    return T("cert_unavailable.html").Render({{"text", CaStatusText(view.roles->ca)}});
+  }
+  // The role chosen before an error stays chosen; else the first one.
+  bool known = false;
+  for (const auto& role : view.roles->roles) known = known || role.name == view.cert_form.role;
+  SafeHtml choices;
+  for (std::size_t i = 0; i < view.roles->roles.size(); ++i) {
+    const daemon::RoleInfo& role = view.roles->roles[i];
+    bool checked = known ? role.name == view.cert_form.role : i == 0;
+    std::string description = RoleDescription(role);
+    choices += T(checked ? "role_choice_checked.html" : "role_choice.html")
+                   .Render({{"name", role.name}, {"description", description}});
+  }
+  return T("cert_form.html")
+      .Render({{"csrf", view.csrf},
+               {"cert_error", view.cert_error},
+               {"role_choices", choices},
+               {"cert_key", view.cert_form.key},
+               {"cert_key_invalid", view.cert_form.key_invalid ? "true" : "false"},
+               {"cert_validity", view.cert_form.validity},
+               {"cert_validity_invalid", view.cert_form.validity_invalid ? "true" : "false"}});
+}
+
+std::string Pages::CertPage(const CertView& view) const {
+  const daemon::CertReply& c = *view.cert;
+  std::string principals;
+  for (const auto& p : c.principals) principals += (principals.empty() ? "" : ", ") + p;
+  const std::string file_name = std::string(view.file_base) + "-cert.pub";
+  const std::string valid = "from " + UtcMinute(c.valid_after) + " to " + UtcMinute(c.valid_before);
+  const std::string serial = std::to_string(c.serial);
+  const std::string notice = "Signed: the role " + c.role + ", serial " + serial + ", valid until " +
+                             UtcMinute(c.valid_before) + ". Download it and save it beside your key.";
+  const std::string principal = c.principals.empty() ? std::string(view.account) : c.principals.front();
+  SafeHtml body = T("cert_result.html")
+                      .Render({{"notice", notice},
+                               {"csrf", view.csrf},
+                               {"file_base", view.file_base},
+                               {"file_name", file_name},
+                               {"certificate", c.certificate},
+                               {"principal", principal},
+                               {"role", c.role},
+                               {"principals", principals},
+                               {"valid", valid},
+                               {"serial", serial},
+                               {"key_id", c.key_id},
+                               {"fingerprint", c.fingerprint}});
+  SafeHtml nav = T("logout_form.html").Render({{"csrf", view.csrf}, {"account", view.account}});
+  return Layout("Your certificate", body, nav);
 }
 
 std::string Pages::MessagePage(std::string_view heading, std::string_view text, std::string_view link,

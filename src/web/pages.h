@@ -23,6 +23,14 @@ struct KeyForm {
   bool key_invalid = false;
 };
 
+// What the "get a certificate" form holds when it is shown again after an
+// error.
+struct CertForm {
+  std::string role, key, validity;
+  bool key_invalid = false;
+  bool validity_invalid = false;
+};
+
 struct KeysView {
   std::string_view csrf;
   std::string_view account;
@@ -32,6 +40,18 @@ struct KeysView {
   const std::vector<daemon::KeyInfo>* keys = nullptr;
   KeyForm form;
   std::optional<unsigned> max_key_days;  // keywardd's word; unset: keyward-web's own setting
+  // The roles the account may ask for (none, or unreachable: no section).
+  const daemon::RolesReply* roles = nullptr;
+  CertForm cert_form;
+  std::string_view cert_error;
+};
+
+// The page a signed certificate is shown on.
+struct CertView {
+  std::string_view csrf;
+  std::string_view account;
+  const daemon::CertReply* cert = nullptr;
+  std::string_view file_base;  // "id_ed25519": the certificate is <file_base>-cert.pub
 };
 
 class Pages {
@@ -48,6 +68,7 @@ class Pages {
   std::string CodePage(std::string_view csrf, std::string_view login_check, std::string_view message,
                        std::string_view error) const;
   std::string KeysPage(const KeysView& view) const;
+  std::string CertPage(const CertView& view) const;
   std::string MessagePage(std::string_view heading, std::string_view text, std::string_view link,
                           std::string_view link_text) const;
 
@@ -61,6 +82,7 @@ class Pages {
   Pages() = default;
   std::string Layout(std::string_view title, const SafeHtml& body, const SafeHtml& nav) const;
   SafeHtml KeyRow(const daemon::KeyInfo& key, std::string_view csrf) const;
+  SafeHtml CertSection(const KeysView& view) const;
 
   std::map<std::string, Template, std::less<>> templates_;
   const Template& T(std::string_view name) const { return templates_.find(name)->second; }

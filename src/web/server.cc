@@ -191,6 +191,7 @@ void Apply(WebResponse&& out, httplib::Response& res) {
   res.status = out.status;
   if (!out.location.empty()) res.set_header("Location", out.location);
   if (!out.allow.empty()) res.set_header("Allow", out.allow);
+  if (!out.content_disposition.empty()) res.set_header("Content-Disposition", out.content_disposition);
   for (const std::string& cookie : out.set_cookies) res.set_header("Set-Cookie", cookie);
   res.set_header("Cache-Control", out.cacheable ? "public, max-age=31536000, immutable" : "no-store");
   if (!out.body.empty()) res.set_content(std::move(out.body), out.content_type.c_str());
@@ -236,7 +237,9 @@ class HttpServer final : public httplib::Server {
     }));
     // The default would put the exception's text in a response header.
     set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-      for (const char* name : {"Set-Cookie", "Location", "Cache-Control", "Allow"}) res.headers.erase(name);
+      for (const char* name : {"Set-Cookie", "Location", "Cache-Control", "Allow", "Content-Disposition"}) {
+        res.headers.erase(name);
+      }
       res.body.clear();
       Apply(app_.ErrorPage(500), res);
     });
@@ -304,7 +307,10 @@ class HttpServer final : public httplib::Server {
     }
     // Multipart fields (text and files alike) are in `files`; the query
     // and url-encoded fields in `params`. emplace keeps the first value.
-    for (const auto& [name, part] : req.files) request.fields.emplace(name, part.content);
+    for (const auto& [name, part] : req.files) {
+      request.fields.emplace(name, part.content);
+      if (!part.filename.empty()) request.file_names.emplace(name, part.filename);
+    }
     for (const auto& [name, value] : req.params) request.fields.emplace(name, value);
     std::vector<std::string> forwarded;
     std::size_t hops = req.get_header_value_count("X-Forwarded-For");
