@@ -41,7 +41,8 @@ std::optional<CertAuthority::Identity> CertAuthority::KeyFileIdentity() const {
   // refuses symlinks, foreign owners and open modes.
   struct stat st {};
   if (stat(KeyPath(config_).c_str(), &st) != 0) return std::nullopt;
-  return Identity{st.st_dev, st.st_ino, st.st_size, fs::MtimeNs(st)};
+  return Identity{st.st_dev, st.st_ino, st.st_size, fs::MtimeNs(st),
+                  static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec};
 }
 
 Result<void> CertAuthority::Load() {

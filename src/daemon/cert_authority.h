@@ -5,7 +5,9 @@
 // it never appears in a log or a reply. It is loaded at start when it
 // exists. Before every signature one stat(2) of the key file tells whether
 // it is still the one loaded: a CA created after keywardd started is opened
-// then, a replaced one is loaded again, a removed one stops signing.
+// then, a replaced one is loaded again, a removed one stops signing, and one
+// whose owner or mode changed is checked again (a key made readable to
+// others is refused from then on: it must be considered exposed).
 //
 // A CA key protected by a passphrase cannot be used: keywardd has nobody to
 // type it. keywardd says so at start and answers "ca_locked"; such a CA
@@ -52,6 +54,7 @@ class CertAuthority {
     ino_t ino = 0;
     off_t size = 0;
     std::int64_t mtime_ns = 0;
+    std::int64_t ctime_ns = 0;  // a chmod or chown changes only this
     bool operator==(const Identity&) const = default;
   };
   std::optional<Identity> KeyFileIdentity() const;

@@ -494,6 +494,32 @@ TEST_F(HandlersTest, ACaThatAppearsLaterIsUsedAndOneThatGoesIsNot) {
   EXPECT_EQ(Ask({{"op", "sign_cert"}, {"session", s}, {"role", "login"}, {"key", key}})["error"]["code"], "no_ca");
 }
 
+TEST_F(HandlersTest, ACaKeyOthersMayReadIsNotUsed) {
+  const std::string key_file = dir_ + "/ca/user_ca";
+  Start();
+  std::string s = Session("alice");
+  const std::string key = FreshKey("k");
+  ASSERT_EQ(Ask({{"op", "sign_cert"}, {"session", s}, {"role", "login"}, {"key", key}})["ok"], true);
+  const std::size_t issued = IssuedCount(dir_ + "/ca");
+  // Loaded already, but made readable since: exposed, so no longer used.
+  ASSERT_EQ(chmod(key_file.c_str(), 0644), 0);
+  json r = Ask({{"op", "sign_cert"}, {"session", s}, {"role", "login"}, {"key", key}});
+  EXPECT_EQ(r["error"]["code"], "ca_unavailable") << r.dump();
+  EXPECT_EQ(r["error"]["message"].get<std::string>().find(dir_), std::string::npos) << "no path for the web user";
+  EXPECT_EQ(Ask({{"op", "list_roles"}, {"session", s}})["ca"], "unavailable");
+  // A symlink in its place is not followed.
+  std::filesystem::rename(key_file, dir_ + "/user_ca.real");
+  ASSERT_EQ(chmod((dir_ + "/user_ca.real").c_str(), 0600), 0);
+  std::filesystem::create_symlink(dir_ + "/user_ca.real", key_file);
+  EXPECT_EQ(Ask({{"op", "sign_cert"}, {"session", s}, {"role", "login"}, {"key", key}})["error"]["code"],
+            "ca_unavailable");
+  EXPECT_EQ(IssuedCount(dir_ + "/ca"), issued);
+  // Put right: used again.
+  std::filesystem::remove(key_file);
+  std::filesystem::rename(dir_ + "/user_ca.real", key_file);
+  EXPECT_EQ(Ask({{"op", "sign_cert"}, {"session", s}, {"role", "login"}, {"key", key}})["ok"], true);
+}
+
 TEST_F(HandlersTest, APassphraseProtectedCaCannotSign) {
   const std::string ca_dir = dir_ + "/ca";
   std::filesystem::remove(ca_dir + "/user_ca");

@@ -51,12 +51,22 @@ what was written, what stayed unchanged), not only the reply.
                background while the rest runs).
   flooding     with logins_per_account_per_hour 3, the 4th login of an
                account is rate_limited and sends no code.
+  certificates a stack with a CA (keyward ca init) and roles for passwd
+               accounts: "login" for everyone, "ops" for the members of
+               alice's group. bob's session cannot get ops (socket and web),
+               alice's gets it; a login certificate of alice's session names
+               alice only. The web user cannot read the CA key. A CA key made
+               readable to others after keywardd loaded it, or replaced by a
+               symlink, signs nothing (ca_unavailable, logged). With a KRL
+               published, a key revoked through keywardd is in the KRL that
+               keywardd rebuilt as root (ssh-keygen -Q), root's 0644 file.
 
 Needs root (prints SKIP otherwise). Environment: KEYWARD_BUILD_DIR (keywardd,
 keyward-web, keyward). Everything is removed at the end, also on failure.
 """
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -623,6 +633,115 @@ def test_flooding(web_user, alice):
         c.close()
 
 
+def issued_count(stack):
+    try:
+        with open(os.path.join(stack.ca_dir, "issued.log")) as f:
+            return sum(1 for line in f if line.strip())
+    except FileNotFoundError:
+        return 0
+
+
+def test_certificates(web_user, alice, bob, keys_dir):
+    section("certificates: roles of passwd accounts, the CA key, the KRL as root")
+    s = ks.Stack(web_user, start=False)
+    try:
+        s.config["ca"]["roles"] = [
+            {"name": "login", "principals": ["%u"], "max_validity": "1d", "extensions": ["permit-pty"],
+             "accounts": ["*"]},
+            {"name": "ops", "principals": ["ops"], "max_validity": "1h", "force_command": "/usr/bin/id",
+             "groups": [alice.name]},  # alice's own group: bob is not in it
+        ]
+        h.write_file(s.conf_path, json.dumps(s.config, indent=2) + "\n", 0o600)  # s.start() writes it again
+        r = subprocess.run([ks.KEYWARD, "ca", "init", "--config", s.conf_path],
+                           capture_output=True, text=True, timeout=60)
+        if not check(r.returncode == 0, "keyward ca init: %s" % r.stderr):
+            return
+        s.start()
+        check("user CA SHA256:" in s.keywardd_log() and "sign_cert is on" in s.keywardd_log(),
+              "keywardd says it loaded the CA: %s" % s.keywardd_log()[-300:])
+        key_file = os.path.join(s.ca_dir, "user_ca")
+        r = h.run_as(web_user, ["/bin/cat", key_file])
+        check(r.returncode != 0 and "PRIVATE" not in r.stdout, "the web user cannot read the CA key")
+        reset_home(s, alice, "+15555550120")
+        reset_home(s, bob, "+15555550121")
+
+        c = ks.Conn(s.socket_path)
+        sa = ks.socket_session(s, c, alice.name)
+        sb = ks.socket_session(s, c, bob.name)
+        if not check(sa and sb, "sessions for alice and bob"):
+            return
+        r = c.ask({"op": "list_roles", "session": sa})
+        check([x["name"] for x in r.get("roles", [])] == ["login", "ops"], "alice (in her group) may have ops: %r" % r)
+        r = c.ask({"op": "list_roles", "session": sb})
+        check([x["name"] for x in r.get("roles", [])] == ["login"], "bob is offered login only: %r" % r)
+
+        key = make_key(keys_dir, "cert_key")
+        before = issued_count(s)
+        r = c.ask({"op": "sign_cert", "session": sb, "role": "ops", "key": key})
+        check(error_code(r) == "role_not_allowed", "bob asks for ops: %r" % r)
+        r = c.ask({"op": "sign_cert", "session": sb, "role": "login", "key": key})
+        check(r.get("ok") and r["principals"] == [bob.name], "bob's login certificate names bob only: %r" % r)
+        r = c.ask({"op": "sign_cert", "session": sa, "role": "ops", "key": key})
+        check(r.get("ok") and r["principals"] == ["ops"], "alice gets ops: %r" % r)
+        check(issued_count(s) == before + 2, "two certificates in issued.log")
+        time.sleep(0.5)
+        check(len(s.certificate_alerts()) == 2, "the administrator is told of both: %r" % s.certificate_alerts())
+
+        # Through the web: bob's cookie cannot get ops either.
+        b, page, why = ks.web_sign_in(s, bob.name)
+        if check(page is not None, "bob signs in on the web: " + why):
+            check('value="ops"' not in page, "bob's page does not offer ops")
+            status, _, err = b.post("/cert", {"csrf": ks.token(page), "role": "ops", "certkey": key})
+            check(status == 422 and "may not ask for the role ops" in err, "bob posts ops: %d" % status)
+            check(issued_count(s) == before + 2, "nothing signed for bob's ops")
+
+        # The CA key's rules hold after it was loaded.
+        before = issued_count(s)
+        os.chmod(key_file, 0o644)
+        r = c.ask({"op": "sign_cert", "session": sa, "role": "login", "key": key})
+        check(error_code(r) == "ca_unavailable", "a CA key others may read: %r" % r)
+        check(s.wait_for_log("readable by group or others"), "and why is logged")
+        os.chmod(key_file, 0o600)
+        os.rename(key_file, key_file + ".real")
+        os.symlink(key_file + ".real", key_file)
+        r = c.ask({"op": "sign_cert", "session": sa, "role": "login", "key": key})
+        check(error_code(r) == "ca_unavailable", "a CA key that is a symlink: %r" % r)
+        os.unlink(key_file)
+        os.rename(key_file + ".real", key_file)
+        check(issued_count(s) == before, "nothing signed with a CA key that breaks the rules")
+        r = c.ask({"op": "sign_cert", "session": sa, "role": "login", "key": key})
+        check(r.get("ok"), "put right, the CA signs again: %r" % r)
+
+        # A published KRL gets what keywardd revokes, rebuilt as root.
+        r = subprocess.run([ks.KEYWARD, "krl", "build", "--config", s.conf_path], capture_output=True, text=True,
+                           timeout=60)
+        if check(r.returncode == 0, "keyward krl build: %s" % r.stderr):
+            pub = os.path.join(keys_dir, "krl_key.pub")
+            k = make_key(keys_dir, "krl_key")
+            r = c.ask({"op": "add_key", "session": sa, "key": k, "owner": "alice@example.org", "device": "krl"})
+            if check(r.get("ok"), "alice adds a key: %r" % r):
+                r = c.ask({"op": "revoke_key", "session": sa, "file": r["file"]})
+                check(r.get("ok"), "and revokes it: %r" % r)
+                deadline = time.time() + 20
+                out = ""
+                while time.time() < deadline:
+                    q = subprocess.run(["ssh-keygen", "-Q", "-f", s.krl_path, pub], capture_output=True, text=True)
+                    out = q.stdout
+                    if "REVOKED" in out:
+                        break
+                    time.sleep(0.1)
+                check("REVOKED" in out, "ssh-keygen -Q: the revoked key is in keywardd's KRL: %r" % out)
+                st = os.stat(s.krl_path)
+                check(st.st_uid == 0 and stat.S_IMODE(st.st_mode) == 0o644, "the KRL is root's, 0644")
+        c.close()
+        check(s.keywardd.poll() is None, "keywardd survived")
+        if failures:
+            print("--- keywardd log (tail)\n" + s.keywardd_log()[-3000:], file=sys.stderr)
+    finally:
+        s.stop()
+        h.remove_root_owned(s.notifier)
+
+
 def main():
     h.skip_unless_root("the keywardd attack test")
     h.require_tools()
@@ -672,6 +791,12 @@ def main():
                 test_flooding(web_user, alice)
             except Exception as e:
                 check(False, "flooding: exception %r" % e)
+            try:
+                test_certificates(web_user, alice, bob, keys_dir)
+            except Exception as e:
+                import traceback
+                traceback.print_exc()
+                check(False, "certificates: exception %r" % e)
     finally:
         h.cleanup_all()
     print("%d checks, %d failures, %.1f s" % (checks, len(failures), time.time() - started))

@@ -21,6 +21,19 @@ drives docs/protocol.md over the Unix socket:
   - a peer uid other than root and web_user (when run as root: a client
     under `setpriv --reuid 65534`) is dropped without a reply;
   - no code and no token ever reaches keywardd's log (standard error);
+  - certificates: list_roles offers each account its roles; sign_cert
+    returns a certificate that `ssh-keygen -L` reads with the role's
+    principals, options and validity, signed by the demo's CA, with a serial
+    that increases and a line in issued.log; every bad input (unknown role,
+    another account's role, a private key, a certificate, options, two keys,
+    a validity beyond the role's maximum or unreadable, a request naming an
+    account) gets its code and leaves issued.log as it was; without a CA
+    (user_ca moved away) no_ca, and the CA is used again once it is back,
+    without a restart; the CA key never reaches a log;
+  - a published KRL (`keyward krl build`) gets every key revoke_key revokes:
+    `ssh-keygen -Q` says REVOKED once keywardd has rebuilt it, and the key
+    is in the CA's revocation list; several revokes in a row end in a KRL
+    that has them all;
   - keywardd refuses a bad configuration at start (exit 2, naming the
     setting, never echoing twilio_token), refuses a second instance on a
     live socket, replaces a stale one, and stops cleanly on SIGTERM.
@@ -48,6 +61,7 @@ import time
 
 BUILD_DIR = os.environ.get("KEYWARD_BUILD_DIR", "")
 KEYWARDD = os.path.join(BUILD_DIR, "keywardd")
+KEYWARD = os.environ.get("KEYWARD_BIN") or os.path.join(BUILD_DIR, "keyward")
 SSH_KEYGEN = shutil.which("ssh-keygen")
 
 failures = []
@@ -486,6 +500,186 @@ def test_foreign_uid(d):
     os.chmod(parent, 0o700)
 
 
+def issued_serials(d):
+    try:
+        with open(os.path.join(d.dir, "ca", "issued.log")) as f:
+            return [json.loads(line)["serial"] for line in f if line.strip()]
+    except FileNotFoundError:
+        return []
+
+
+def keygen_L(tmp, line, name):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(line + "\n")
+    p = subprocess.run([SSH_KEYGEN, "-L", "-f", path], capture_output=True, text=True)
+    check(p.returncode == 0, "ssh-keygen -L reads %s: %s" % (name, p.stderr))
+    return p.stdout
+
+
+def test_certificates(d, tmp):
+    c = Conn(d.sock)
+    alice = session_for(d, c, "alice", "198.51.100.20")
+    bob = session_for(d, c, "bob", "198.51.100.21")
+    if alice is None or bob is None:
+        return
+    r = c.ask({"op": "list_roles", "session": alice})
+    check(r.get("ok") is True and r.get("ca") == "ready" and [x["name"] for x in r.get("roles", [])] == ["login", "deploy"],
+          "alice's roles: %r" % r)
+    if r.get("ok"):
+        check(r["roles"][0]["principals"] == ["alice"] and r["roles"][1]["principals"] == ["deploy"]
+              and r["roles"][1]["force_command"] == "/usr/local/bin/deploy", "the roles' details: %r" % r)
+    r = c.ask({"op": "list_roles", "session": bob})
+    check([x["name"] for x in r.get("roles", [])] == ["login"] and r["roles"][0]["principals"] == ["bob"],
+          "bob's roles: %r" % r)
+
+    key = make_key(tmp, "alice-cert")
+    ca_fp = subprocess.run([SSH_KEYGEN, "-l", "-f", os.path.join(d.dir, "ca", "user_ca.pub")], capture_output=True,
+                           text=True).stdout.split()[1]
+    key_fp = subprocess.run([SSH_KEYGEN, "-l", "-f", os.path.join(tmp, "alice-cert.pub")], capture_output=True,
+                            text=True).stdout.split()[1]
+    before = issued_serials(d)
+    t0 = int(time.time())
+    r = c.ask({"op": "sign_cert", "session": alice, "role": "login", "key": key, "client": "198.51.100.20"})
+    if not check(r.get("ok") is True, "sign_cert login: %r" % r):
+        return
+    check(r["account"] == "alice" and r["role"] == "login" and r["principals"] == ["alice"]
+          and r["key_id"] == "keyward:alice:login:%d" % r["serial"] and r["fingerprint"] == key_fp,
+          "the reply: %r" % r)
+    check(t0 - 400 <= r["valid_after"] <= t0 and r["valid_before"] - r["valid_after"] == 7 * 86400 + 300,
+          "a week, backdated 300 s: %r" % r)
+    check(r["certificate"].endswith(" alice-cert") and "\n" not in r["certificate"], "one line, the key's comment")
+    out = keygen_L(tmp, r["certificate"], "alice-cert-cert.pub")
+    check("Type: ssh-ed25519-cert-v01@openssh.com user certificate" in out, "a user certificate:\n" + out)
+    check("Signing CA: ED25519 %s" % ca_fp in out, "signed by the demo's CA %s:\n%s" % (ca_fp, out))
+    check("Public key: ED25519-CERT %s" % key_fp in out, "for alice's key:\n" + out)
+    check('Key ID: "keyward:alice:login:%d"' % r["serial"] in out and "Serial: %d" % r["serial"] in out,
+          "key id and serial:\n" + out)
+    check(re.search(r"Principals: \n\s+alice\n\s+Critical Options: \(none\)", out) is not None,
+          "principals [alice], no critical option:\n" + out)
+    check(re.search(r"Extensions: \n\s+permit-agent-forwarding\n\s+permit-port-forwarding\n\s+permit-pty\n?$", out)
+          is not None, "the login role's extensions:\n" + out)
+    check(issued_serials(d) == before + [r["serial"]], "issued.log has the certificate: %r" % issued_serials(d))
+    first = r["serial"]
+
+    r = c.ask({"op": "sign_cert", "session": alice, "role": "deploy", "key": key, "validity": "+30m"})
+    if check(r.get("ok") is True, "sign_cert deploy: %r" % r):
+        check(r["serial"] == first + 1, "the serial increases: %d after %d" % (r["serial"], first))
+        check(r["valid_before"] - r["valid_after"] == 1800 + 300, "+30m, backdated: %r" % r)
+        out = keygen_L(tmp, r["certificate"], "alice-deploy-cert.pub")
+        check(re.search(r"Principals: \n\s+deploy\n", out) is not None, "principal deploy:\n" + out)
+        check("force-command /usr/local/bin/deploy" in out and "source-address 127.0.0.0/8,::1/128" in out,
+              "force-command and source-address:\n" + out)
+        check(re.search(r"Extensions: \(none\)", out) is not None, "no extension:\n" + out)
+    signed = issued_serials(d)
+
+    # Bad input: its code, a message, nothing signed.
+    with open(os.path.join(tmp, "alice-cert")) as f:
+        private = f.read()
+    cert_line = r.get("certificate", "")
+    other = make_key(tmp, "alice-other-cert")
+    cases = [
+        ("unknown role", alice, {"role": "root", "key": key}, "unknown_role"),
+        ("another account's role", bob, {"role": "deploy", "key": key}, "role_not_allowed"),
+        ("a private key", alice, {"role": "login", "key": private}, "private_key"),
+        ("a certificate", alice, {"role": "login", "key": cert_line}, "certificate"),
+        ("options in front", alice, {"role": "login", "key": 'command="/bin/sh" ' + key}, "options_in_key"),
+        ("two keys", alice, {"role": "login", "key": key.strip() + "\n" + other}, "several_keys"),
+        ("beyond the maximum", alice, {"role": "login", "key": key, "validity": "+8d"}, "bad_validity"),
+        ("beyond deploy's hour", alice, {"role": "deploy", "key": key, "validity": "+2h"}, "bad_validity"),
+        ("forever", alice, {"role": "login", "key": key, "validity": "forever"}, "bad_validity"),
+        ("unreadable validity", alice, {"role": "login", "key": key, "validity": "soon"}, "bad_validity"),
+        ("a dead session", "0" * 64, {"role": "login", "key": key}, "no_session"),
+    ]
+    for what, session, fields, code in cases:
+        req = {"op": "sign_cert", "session": session}
+        req.update(fields)
+        r = c.ask(req)
+        check(r is not None and r.get("error", {}).get("code") == code and r["error"].get("message"),
+              "sign_cert with %s: %r, want %s" % (what, r, code))
+    check("PRIVATE" not in d.stderr(), "the private key is not logged")
+    r = c.ask({"op": "sign_cert", "session": alice, "role": "login", "key": key, "user": "bob"})
+    check(r is not None and r.get("error", {}).get("code") == "bad_request", "a request naming an account: %r" % r)
+    check(c.closed(), "and its connection is closed")
+    c.close()
+    check(issued_serials(d) == signed, "nothing was signed for a refused request: %r" % issued_serials(d))
+
+    # No CA: no_ca; back: signed again, without a restart.
+    c = Conn(d.sock)
+    kept = os.path.join(d.dir, "user_ca.kept")
+    os.rename(os.path.join(d.dir, "ca", "user_ca"), kept)
+    try:
+        r = c.ask({"op": "sign_cert", "session": alice, "role": "login", "key": key})
+        check(r.get("error", {}).get("code") == "no_ca" and "keyward ca init" in r["error"]["message"],
+              "without a CA: %r" % r)
+        r = c.ask({"op": "list_roles", "session": alice})
+        check(r.get("ca") == "missing", "list_roles without a CA: %r" % r)
+    finally:
+        os.rename(kept, os.path.join(d.dir, "ca", "user_ca"))
+    r = c.ask({"op": "sign_cert", "session": alice, "role": "login", "key": key})
+    check(r.get("ok") is True and r["serial"] > signed[-1], "the CA is used again once it is back: %r" % r)
+    c.close()
+
+    # The CA's private key never reaches keywardd's output.
+    with open(os.path.join(d.dir, "ca", "user_ca")) as f:
+        body = [line for line in f.read().splitlines() if line and not line.startswith("-----")]
+    logged = d.stderr() + d.stdout()
+    check(body and not any(line in logged for line in body), "the CA key is not in keywardd's output")
+    time.sleep(0.3)
+    check("certificate signed for the account alice" in d.stdout(), "the administrator is told of certificates")
+
+
+def test_krl(d, tmp):
+    """revoke_key rebuilds a published KRL; ssh-keygen -Q agrees."""
+    conf = os.path.join(d.dir, "keyward.conf")
+    krl = os.path.join(d.dir, "keyward.krl")
+    p = subprocess.run([KEYWARD, "krl", "build", "--config", conf], capture_output=True, text=True, timeout=60)
+    if not check(p.returncode == 0 and os.path.exists(krl), "keyward krl build: %s %s" % (p.stdout, p.stderr)):
+        return
+    try:
+        c = Conn(d.sock)
+        session = session_for(d, c, "alice", "198.51.100.30")
+        if session is None:
+            return
+        pubs, files = [], []
+        for i in range(3):
+            name = "alice-krl-%d" % i
+            r = c.ask({"op": "add_key", "session": session, "key": make_key(tmp, name), "owner": "alice@example.org",
+                       "device": "krl%d" % i})
+            if not check(r.get("ok") is True, "add_key for the KRL: %r" % r):
+                return
+            pubs.append(os.path.join(tmp, name + ".pub"))
+            files.append(r["file"])
+        log_before = len(d.stderr())
+        for f in files:
+            t0 = time.time()
+            r = c.ask({"op": "revoke_key", "session": session, "file": f})
+            check(r.get("ok") is True, "revoke_key: %r" % r)
+            check(time.time() - t0 < 2, "revoke_key waited %.2f s for the KRL" % (time.time() - t0))
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            q = subprocess.run([SSH_KEYGEN, "-Q", "-f", krl] + pubs, capture_output=True, text=True)
+            if q.stdout.count(": REVOKED") == 3:
+                break
+            time.sleep(0.1)
+        check(q.returncode == 1 and q.stdout.count(": REVOKED") == 3,
+              "ssh-keygen -Q finds the 3 revoked keys in keywardd's KRL: %r %r" % (q.stdout, q.stderr))
+        rebuilt = d.stderr()[log_before:].count("rebuilt: version")
+        check(1 <= rebuilt <= 3, "one to three rebuilds for three revokes in a row (%d)" % rebuilt)
+        with open(os.path.join(d.dir, "ca", "revocations")) as f:
+            records = [json.loads(line) for line in f if line.strip()]
+        keys = set()
+        for path in pubs:
+            with open(path) as f:
+                keys.add(" ".join(f.read().split()[:2]))
+        check(keys <= {r.get("key") for r in records} and all(r.get("who") == "keywardd:alice" for r in records),
+              "the CA's revocation list has the keys: %r" % records)
+        c.close()
+    finally:
+        # The tests after this one revoke without a KRL.
+        os.remove(krl)
+
+
 def test_no_secrets_logged(d):
     log = d.stderr()
     codes = set(re.findall(r"code for \w+: (\d{6,})", d.stdout()))
@@ -592,6 +786,8 @@ def main():
             test_totp(d)
             test_malformed_requests(d)
             test_connection_limit(d)
+            test_certificates(d, tmp)
+            test_krl(d, tmp)
             test_foreign_uid(d)
             test_no_secrets_logged(d)
             check(d.proc.poll() is None, "keywardd is still running after every attack")

@@ -5,6 +5,12 @@
     by paste (its fingerprint exactly as ssh-keygen -l prints it), errors a
     person can act on shown on the form (a private key, the same key twice,
     a 1024-bit RSA key), a revoke, sign-out;
+  - a certificate through the page (real keywardd only): the roles the
+    account may have offered, a key uploaded, the certificate page with the
+    two commands, the download as <key>-cert.pub (attachment, text/plain)
+    that `ssh-keygen -L` reads with the role's principals; errors a person
+    can act on (a private key, a validity beyond the role's maximum, a role
+    of another account), and without the CSRF token 403 and nothing signed;
   - every POST without its CSRF token, or with a wrong one, gets 403;
   - the headers: Content-Security-Policy, nosniff, Referrer-Policy,
     Cache-Control, cookies HttpOnly and SameSite=Strict;
@@ -292,7 +298,7 @@ def test_csrf(port):
         status, _, body = b.post("/login", fields, cookies=use_cookies)
         check(status == 403, "POST /login with %s: status %d, want 403" % (name, status))
         check("This form has expired" in body, "403 page for %s has no explanation" % name)
-    for path in ("/verify", "/add", "/revoke", "/logout"):
+    for path in ("/verify", "/add", "/revoke", "/logout", "/cert", "/cert/download"):
         status, _, _ = b.post(path, {"csrf": "f" * 64})
         check(status in (303, 403), "POST %s with a wrong token: %d" % (path, status))
     # A session with a token from elsewhere: 403, nothing changes.
@@ -398,6 +404,98 @@ def test_flow(port, daemon, tmp):
     check(status == 303 and "kw_session" not in b.cookies, "logout: %d, cookie %r" % (status, b.cookies))
     status, h, _ = b.get("/keys", headers={"Cookie": "kw_session=" + "0" * 64}, cookies=False)
     check(status == 303, "keys page with a dead session: %d" % status)
+
+
+def issued_count(daemon):
+    try:
+        with open(os.path.join(daemon.dir, "ca", "issued.log")) as f:
+            return sum(1 for line in f if line.strip())
+    except FileNotFoundError:
+        return 0
+
+
+def field_value(page, name):
+    m = re.search(r'name="%s" value="([^"]*)"' % name, page)
+    return m.group(1) if m else None
+
+
+def textarea(page, ident):
+    m = re.search(r'<textarea id="%s"[^>]*>([^<]*)</textarea>' % ident, page)
+    return m.group(1).replace("&#39;", "'").replace("&quot;", '"').replace("&amp;", "&") if m else None
+
+
+def test_certificate(port, daemon, tmp):
+    b, page = sign_in(port, daemon, "alice")
+    if page is None:
+        return
+    check("Get a certificate" in page, "the keys page has no certificate section")
+    check('value="login"' in page and 'value="deploy"' in page, "alice is not offered login and deploy")
+    check("Runs only /usr/local/bin/deploy" in page, "the deploy role does not say what it runs")
+
+    pub, priv, fp = make_key(tmp, "certlaptop", "-t", "ed25519")
+    before = issued_count(daemon)
+    # Without a token, or with a wrong one: 403, nothing signed.
+    for fields in ({"role": "login", "certkey": pub.decode()},
+                   {"role": "login", "certkey": pub.decode(), "csrf": "0" * 64}):
+        status, _, _ = b.post_multipart("/cert", fields, {})
+        check(status == 403, "POST /cert without a good CSRF token: %d" % status)
+    check(issued_count(daemon) == before, "a certificate was signed without a CSRF token")
+
+    status, h, page = b.post_multipart("/cert", {"csrf": token(page), "role": "login", "certkey": "", "validity": ""},
+                                       {"certkeyfile": ("certlaptop.pub", pub)})
+    if not check(status == 200 and "<h1>Your certificate</h1>" in page, "POST /cert: %d %s" % (status, page[:300])):
+        return
+    check(h.get("Cache-Control") == "no-store", "the certificate page may be cached: %r" % h.get("Cache-Control"))
+    check(issued_count(daemon) == before + 1, "issued.log did not get one line")
+    check("ssh alice@HOST" in page, "the page does not show how to log in")
+    check("ssh-keygen -L -f ~/.ssh/certlaptop-cert.pub" in page, "the page does not show how to inspect it")
+    check("~/.ssh/certlaptop-cert.pub" in page and "~/.ssh/certlaptop</code>" in page,
+          "the page does not say where to save it")
+    check(fp in page, "the page does not name the key's fingerprint")
+    cert = textarea(page, "certificate")
+    name = field_value(page, "name")
+    check(cert is not None and cert.startswith("ssh-ed25519-cert-v01@openssh.com "), "no certificate on the page")
+    check(name == "certlaptop", "the download is not named after the uploaded file: %r" % name)
+
+    status, h, body = b.post("/cert/download", {"csrf": token(page), "name": name or "", "certificate": cert or ""})
+    check(status == 200, "POST /cert/download: %d" % status)
+    check(h.get("Content-Disposition") == 'attachment; filename="certlaptop-cert.pub"',
+          "Content-Disposition %r" % h.get("Content-Disposition"))
+    check((h.get("Content-Type") or "").startswith("text/plain"), "Content-Type %r" % h.get("Content-Type"))
+    check(body == (cert or "") + "\n", "the download is not the certificate")
+    path = os.path.join(tmp, "certlaptop-cert.pub")
+    with open(path, "w") as f:
+        f.write(body)
+    p = subprocess.run([SSH_KEYGEN, "-L", "-f", path], capture_output=True, text=True)
+    check(p.returncode == 0, "ssh-keygen -L cannot read the download: %s" % p.stderr)
+    out = p.stdout
+    check("Type: ssh-ed25519-cert-v01@openssh.com user certificate" in out, "not a user certificate:\n" + out)
+    check(re.search(r"Principals: \n\s+alice\n", out) is not None, "principals are not [alice]:\n" + out)
+    check(re.search(r'Key ID: "keyward:alice:login:\d+"', out) is not None, "key id:\n" + out)
+    check("permit-pty" in out and "Critical Options: (none)" in out, "the login role's options:\n" + out)
+    status, _, _ = b.post("/cert/download", {"name": "x", "certificate": cert or ""})
+    check(status == 403, "a download without a CSRF token: %d" % status)
+
+    # Errors a person can act on, nothing signed.
+    _, _, page = b.get("/keys")
+    before = issued_count(daemon)
+    status, _, err = b.post_multipart("/cert", {"csrf": token(page), "role": "login", "certkey": priv.decode()}, {})
+    check(status == 422 and "private key" in err.lower() and ".pub" in err, "a private key: %d" % status)
+    check(priv.decode().splitlines()[1] not in err, "the private key was echoed back into the page")
+    status, _, err = b.post_multipart("/cert", {"csrf": token(page), "role": "deploy", "certkey": pub.decode(),
+                                                "validity": "+1d"}, {})
+    check(status == 422 and "at most 1 hour" in err and 'value="+1d"' in err, "validity beyond the role's: %d" % status)
+    status, _, err = b.post_multipart("/cert", {"csrf": token(page), "role": "login", "certkey": cert or ""}, {})
+    check(status == 422 and "certificate, not a key" in err, "a certificate to sign: %d" % status)
+    check(issued_count(daemon) == before, "something was signed for a refused request")
+
+    bob, bob_page = sign_in(port, daemon, "bob")
+    if bob_page is not None:
+        check('value="login"' in bob_page and 'value="deploy"' not in bob_page, "bob is offered alice's deploy role")
+        status, _, err = bob.post_multipart("/cert", {"csrf": token(bob_page), "role": "deploy",
+                                                      "certkey": pub.decode()}, {})
+        check(status == 422 and "may not ask for the role deploy" in err, "bob asks for deploy: %d" % status)
+        check(issued_count(daemon) == before, "bob got alice's role")
 
 
 def test_big_bodies(web):
@@ -530,6 +628,8 @@ def main():
         test_csrf(web.port)
         if SSH_KEYGEN:
             test_flow(web.port, daemon, tmp)
+            if use_real:
+                test_certificate(web.port, daemon, tmp)
         else:
             print("note: no ssh-keygen; the key flow is skipped")
         rss_before = web.rss_kib()

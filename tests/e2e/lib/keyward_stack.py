@@ -15,7 +15,10 @@ root-owned folder made by the sshd harness (``.dir``):
   - ``keyward.conf`` (root, 0600): accounts from passwd, store ``%h/.ssh``,
     authorized_keys ``%h/.ssh/authorized_keys``, socket ``run/keywardd.sock``
     (keywardd creates ``run/`` for web_user, 0700), web_user, admin_user
-    root, audit log ``log/audit.log``, state ``state/``, and generous rate
+    root, audit log ``log/audit.log``, state ``state/``, the CA folder
+    ``ca/`` and KRL ``keyward.krl`` (neither made: ``keyward ca init`` and
+    ``keyward krl build --config keyward.conf`` make them; nothing under
+    /var/lib or /etc/ssh is ever looked at), no roles, and generous rate
     limits (tests log in often); ``settings`` override any of it.
 
 then starts ``keywardd --config keyward.conf`` as root (standard output and
@@ -29,10 +32,11 @@ keywardd's, e.g. to run it with packaging/keywardd.service's capabilities:
 KWT_RUNTIME_DIRECTORY=1 makes the socket's folder beforehand (root, 0755)
 as that unit's RuntimeDirectory= does, instead of letting keywardd make it.
 
-Attributes: ``dir conf_path socket_path audit_log messages_path web_port
-keywardd web``. Methods: ``messages()`` -> [(to, body)], ``message_count()``,
+Attributes: ``dir conf_path socket_path audit_log messages_path ca_dir
+krl_path web_port keywardd web``. Methods: ``messages()`` -> [(to, body)], ``message_count()``,
 ``code_for(account, since)`` (waits for the first code to ``account`` among
-the messages after index ``since``), ``alerts(since=0)``, ``keywardd_log()``,
+the messages after index ``since``), ``alerts(since=0)``,
+``certificate_alerts(since=0)``, ``keywardd_log()``,
 ``web_log()``, ``wait_for_log(text)``, ``rss_kib(pid)``.
 
 ``Browser(port)``: a cookie jar over http.client with ``get``, ``post``
@@ -104,6 +108,8 @@ class Stack:
         self.socket_path = os.path.join(self.dir, "run", "keywardd.sock")
         self.audit_log = os.path.join(self.dir, "log", "audit.log")
         self.conf_path = os.path.join(self.dir, "keyward.conf")
+        self.ca_dir = os.path.join(self.dir, "ca")
+        self.krl_path = os.path.join(self.dir, "keyward.krl")
         self.config = {
             "admin_user": "root",
             "web_user": self.web_user,
@@ -118,6 +124,7 @@ class Stack:
             "alerts": {"channel": "command", "command": [self.notifier]},
             "audit_log": self.audit_log,
             "state_dir": os.path.join(self.dir, "state"),
+            "ca": {"dir": self.ca_dir, "krl": self.krl_path, "roles": []},
         }
         self.config.update(settings or {})
         self.with_web = web
@@ -262,6 +269,9 @@ class Stack:
 
     def alerts(self, since=0):
         return [(to, body) for to, body in self.messages()[since:] if body.startswith("keyward: key ")]
+
+    def certificate_alerts(self, since=0):
+        return [(to, body) for to, body in self.messages()[since:] if body.startswith("keyward: certificate ")]
 
     def audit_records(self):
         try:
