@@ -19,13 +19,22 @@ What the browser checks, on what the pages show:
     .pub file, shows no line of it, and adds nothing;
   - the key revoked through its confirmation: the page says so and shows it
     Revoked, with no revoke control;
-  - a second context with JavaScript disabled: login, code, keys;
+  - a certificate: the "Get a certificate" form offers alice's roles (login
+    chosen, deploy), the uploaded .pub file and a validity of +1d give the
+    certificate page (what was signed, where to save it, `ssh alice@HOST`,
+    `ssh-keygen -L -f`), and its Download button gives
+    <key>-cert.pub, the certificate on the page;
+  - a second context with JavaScript disabled: login, code, keys, and a
+    "deploy" certificate for the pasted key (+2h refused with the role's
+    maximum, +30m signed);
   - every request any page made went to keyward-web on 127.0.0.1; no console
     error, page error or failed request.
 This script then checks the store on disk (the key is in alice's revoked/,
 not in users/), the administrator's alerts and the audit log (an add and a
-revoke with the fingerprint), that no code reached keywardd's request log
-or keyward-web's log, and that both processes stop cleanly on SIGTERM.
+revoke with the fingerprint), the two certificates with `ssh-keygen -L`
+(principals alice and deploy, deploy's force-command, signed by the demo's
+CA, each in issued.log), that no code reached keywardd's request log or
+keyward-web's log, and that both processes stop cleanly on SIGTERM.
 
 Screenshots: $KEYWARD_BUILD_DIR/artifacts/browser/*.png (paths printed).
 On failure the logs of both processes are copied there too.
@@ -68,7 +77,8 @@ NODE_TIMEOUT = int(os.environ.get("KWB_NODE_TIMEOUT", "150"))  # seconds; the fl
 NPM_TIMEOUT = 300
 
 SHOTS = ["01-login", "02-code", "03-keys-empty", "04-key-added", "05-private-key-error", "06-revoked",
-         "07-key-uploaded", "08-nojs-login", "09-nojs-code", "10-nojs-keys"]
+         "07-key-uploaded", "08-cert-form", "09-certificate", "10-nojs-login", "11-nojs-code", "12-nojs-keys",
+         "13-nojs-certificate"]
 
 failures = []
 checks = 0
@@ -280,6 +290,32 @@ def check_store(demo, fingerprint, pub_path, upload_fp, upload_path):
     check(not any(blob in read(p) for p in glob.glob(os.path.join(bob, "*", "*"))), "the key landed in bob's store")
 
 
+def check_certificates(certificates, demo, upload_fp, tmp):
+    """What the browser got is what the demo's CA signed for alice."""
+    ca_fp = subprocess.run([SSH_KEYGEN, "-lf", os.path.join(demo, "ca", "user_ca.pub")], capture_output=True,
+                           text=True).stdout.split()[1:2]
+    issued = [json.loads(l) for l in read(os.path.join(demo, "ca", "issued.log")).splitlines() if l.strip()]
+    for role, principal in (("login", "alice"), ("deploy", "deploy")):
+        text = certificates.get(role, "")
+        if not check(text.startswith("ssh-ed25519-cert-v01@openssh.com "), "no %s certificate from the browser" % role):
+            continue
+        path = os.path.join(tmp, "%s-cert.pub" % role)
+        with open(path, "w") as f:
+            f.write(text)
+        p = subprocess.run([SSH_KEYGEN, "-L", "-f", path], capture_output=True, text=True)
+        out = p.stdout
+        check(p.returncode == 0, "ssh-keygen -L cannot read the %s certificate: %s" % (role, p.stderr))
+        check(re.search(r"Principals: \n\s+%s\n" % principal, out) is not None,
+              "the %s certificate's principals:\n%s" % (role, out))
+        check(ca_fp and ("Signing CA: ED25519 %s" % ca_fp[0]) in out, "the %s certificate's CA:\n%s" % (role, out))
+        check(("Public key: ED25519-CERT %s" % upload_fp) in out, "the %s certificate's key:\n%s" % (role, out))
+        m = re.search(r"Serial: (\d+)", out)
+        check(m is not None and any(r["serial"] == int(m.group(1)) and r["role"] == role and r["account"] == "alice"
+                                    for r in issued), "the %s certificate is not in issued.log" % role)
+        if role == "deploy":
+            check("force-command /usr/local/bin/deploy" in out, "deploy's force-command:\n" + out)
+
+
 def check_daemon_output(out_text, err_text, demo, fingerprint, codes):
     # The administrator is alerted of the add and of the revoke.
     blocks = re.split(r"(?m)^keyward message to ", out_text)
@@ -390,6 +426,7 @@ def main():
         check(daemon.poll() is None, "keywardd died during the flow (exit %r)" % daemon.poll())
         check(web.poll() is None, "keyward-web died during the flow (exit %r)" % web.poll())
         check_store(demo, fingerprint, key_path + ".pub", upload_fp, upload_path + ".pub")
+        check_certificates((result or {}).get("certificates", {}), demo, upload_fp, tmp)
         out_text = read(daemon_out)
         codes = [m.group(1) for m in re.finditer(r"keyward code for \S+: (\d{6,10})", out_text)]
         check(len(codes) >= 2, "keywardd printed %d codes, want one per sign-in (2)" % len(codes))

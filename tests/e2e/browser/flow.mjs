@@ -12,7 +12,9 @@
 //   KWB_FINGERPRINT  the public key's fingerprint as `ssh-keygen -lf` prints it
 //   KWB_UPLOAD_PUBKEY, KWB_UPLOAD_FINGERPRINT
 //                    a second public key (id_*.pub), uploaded with the file
-//                    chooser, and its fingerprint
+//                    chooser, and its fingerprint; the JavaScript context
+//                    also uploads it to get a "login" certificate, and the
+//                    one without JavaScript pastes it for a "deploy" one
 //   KWB_PROFILE      a fresh, empty folder for Chromium's --user-data-dir
 //   KWB_ARTIFACTS    where the screenshots go (default ./screenshots)
 //   KWB_RESULTS      where to write the results as JSON (optional)
@@ -43,6 +45,7 @@ const PUBKEY = fs.readFileSync(env('KWB_PUBKEY'), 'utf8').trim();
 const PRIVKEY = fs.readFileSync(env('KWB_PRIVKEY'), 'utf8');
 const FINGERPRINT = env('KWB_FINGERPRINT');
 const UPLOAD_PUBKEY = env('KWB_UPLOAD_PUBKEY');
+const UPLOAD_BASE = path.basename(UPLOAD_PUBKEY).replace(/\.pub$/, '');
 const UPLOAD_FINGERPRINT = env('KWB_UPLOAD_FINGERPRINT');
 const PROFILE = env('KWB_PROFILE');
 const ARTIFACTS = env('KWB_ARTIFACTS', path.join(HERE, 'screenshots'));
@@ -64,6 +67,7 @@ const requests = [];   // every request any page made, in both contexts
 const problems = [];   // console errors, page errors, failed requests
 const documents = [];  // every document response: {url, method, status}
 const notes = [];      // harmless oddities worth reporting
+const certificates = {};  // role -> the certificate as the page showed (and downloaded) it
 
 function check(cond, what, detail = '') {
   checks.push({ ok: !!cond, what, detail: cond ? '' : String(detail) });
@@ -139,6 +143,9 @@ async function submit(page, button, want, what) {
 function watch(context, label) {
   context.on('request', (r) => requests.push({ context: label, url: r.url(), method: r.method(), type: r.resourceType() }));
   context.on('requestfailed', (r) => {
+    // A navigation that turns into a download (the certificate, sent as an
+    // attachment) is reported as aborted: the page stays where it was.
+    if (new URL(r.url()).pathname === '/cert/download' && /ERR_ABORTED/.test(r.failure()?.errorText || '')) return;
     problems.push(`${label}: request failed: ${r.method()} ${r.url()}: ${r.failure()?.errorText}`);
   });
   context.on('response', (r) => {
@@ -154,9 +161,10 @@ function watch(context, label) {
       if (m.type() !== 'error' && m.type() !== 'warning') return;
       const where = m.location().url || '';
       const line = `${label}: console ${m.type()}: ${m.text()} (${where || 'no url'})`;
-      // Expected: the 422 of the refused private key, and Chromium asking
-      // for /favicon.ico, which keyward-web does not serve (404).
-      if (/status of 422/.test(m.text()) && new URL(where, BASE).pathname === '/add') return;
+      // Expected: the 422 of the refused private key and of the refused
+      // validity, and Chromium asking for /favicon.ico (served now; kept
+      // for an older keyward-web).
+      if (/status of 422/.test(m.text()) && ['/add', '/cert'].includes(new URL(where, BASE).pathname)) return;
       if (/status of 404/.test(m.text()) && new URL(where, BASE).pathname === '/favicon.ico') {
         if (!notes.includes('favicon')) notes.push('favicon');
         return;
@@ -395,6 +403,47 @@ async function jsFlow(context) {
     `${cells['Fingerprint']} != ${UPLOAD_FINGERPRINT}`);
   check(cells['State'] === 'Active', 'js: the uploaded key is Active', cells['State']);
   await shot(page, '07-key-uploaded');
+
+  // 8. A certificate for the uploaded key: the role, the file, a validity.
+  must(await page.getByRole('heading', { name: 'Get a certificate' }).isVisible(), 'js: the keys page offers a certificate');
+  const login = page.getByRole('radio', { name: 'login' });
+  must(await login.isChecked(), 'js: the first role (login) is chosen');
+  check(await page.getByRole('radio', { name: 'deploy' }).isVisible(), 'js: alice is offered the deploy role too');
+  check(/Log in as alice\./.test(await text(page.locator('#role-login-hint'))), 'js: the login role says whom it logs in as',
+    await text(page.locator('#role-login-hint')));
+  await page.getByLabel('Or upload its .pub file').setInputFiles(UPLOAD_PUBKEY);
+  await page.getByLabel('Valid for (optional)').fill('+1d');
+  await hygiene(page, 'js: keys page with the certificate form filled');
+  await shot(page, '08-cert-form');
+  docs = await submit(page, page.getByRole('button', { name: 'Sign the certificate' }), (u) => u.pathname === '/cert',
+    'js: POST /cert');
+  must(docs.at(-1).status === 200, 'js: POST /cert answers 200',
+    `${docs.at(-1).status}: ${await text(page.locator('#cert-error')).catch(() => '')}`);
+  must((await text(page.locator('h1'))) === 'Your certificate', 'js: the certificate page', await text(page.locator('h1')));
+  notice = await text(page.locator('main .notice'));
+  check(/^Signed: the role login, serial \d+, valid until /.test(notice), 'js: the page says what was signed', notice);
+  const certText = (await page.getByLabel('Certificate', { exact: true }).inputValue()).trim();
+  must(certText.startsWith('ssh-ed25519-cert-v01@openssh.com '), 'js: the page shows the certificate', certText.slice(0, 60));
+  const main = await text(page.locator('main'));
+  check(main.includes(`Save it as ~/.ssh/${UPLOAD_BASE}-cert.pub`), 'js: the page says where to save it', main.slice(0, 400));
+  check(main.includes('ssh alice@HOST'), 'js: the page shows how to log in with it');
+  check(main.includes(`ssh-keygen -L -f ~/.ssh/${UPLOAD_BASE}-cert.pub`), 'js: the page shows how to inspect it');
+  check(main.includes(UPLOAD_FINGERPRINT), 'js: the page names the key by its fingerprint');
+  await hygiene(page, 'js: certificate page');
+  await shot(page, '09-certificate');
+  // The download: the file as ssh expects it beside the key.
+  const [download] = await Promise.all([
+    page.waitForEvent('download', { timeout: STEP_TIMEOUT_MS }),
+    page.getByRole('button', { name: `Download ${UPLOAD_BASE}-cert.pub` }).click(),
+  ]);
+  check(download.suggestedFilename() === `${UPLOAD_BASE}-cert.pub`, 'js: the download is named <key>-cert.pub',
+    download.suggestedFilename());
+  const saved = path.join(ARTIFACTS, download.suggestedFilename());
+  await download.saveAs(saved);
+  const downloaded = fs.readFileSync(saved, 'utf8');
+  check(downloaded === certText + '\n', 'js: the downloaded file is the certificate on the page', downloaded.slice(0, 60));
+  certificates.login = downloaded;
+  check((await text(page.locator('h1'))) === 'Your certificate', 'js: the page stays after the download');
   await page.close();
 }
 
@@ -403,7 +452,7 @@ async function noJsFlow(context) {
   check(!(await scriptsRun(context)), 'nojs: scripts do not run in the context without JavaScript');
   const page = await context.newPage();
   page.setDefaultTimeout(STEP_TIMEOUT_MS);
-  await signIn(page, 'nojs', { withShots: ['08-nojs-login', '09-nojs-code'] });
+  await signIn(page, 'nojs', { withShots: ['10-nojs-login', '11-nojs-code'] });
   must(await page.getByLabel('Public key').isVisible(), 'nojs: the keys page shows the add form');
   const row = rowOf(page, DEVICE);
   if ((await row.count()) === 1) {
@@ -419,7 +468,32 @@ async function noJsFlow(context) {
     check(await up.getByRole('button', { name: 'Yes, revoke this key' }).isVisible(),
       'nojs: the revoke confirmation opens without JavaScript');
   }
-  await shot(page, '10-nojs-keys');
+  await shot(page, '12-nojs-keys');
+
+  // A certificate without JavaScript: the deploy role, the key pasted, a
+  // validity beyond the role's hour refused first.
+  await page.getByRole('radio', { name: 'deploy' }).check();
+  await page.getByLabel('Key to certify').fill(fs.readFileSync(UPLOAD_PUBKEY, 'utf8'));
+  await page.getByLabel('Valid for (optional)').fill('+2h');
+  let docs = await submit(page, page.getByRole('button', { name: 'Sign the certificate' }), (u) => u.pathname === '/cert',
+    'nojs: POST /cert beyond the role\'s maximum');
+  check(docs.at(-1).status === 422, 'nojs: a validity beyond the maximum gets 422', docs.at(-1).status);
+  const error = await text(page.locator('#cert-error'));
+  check(/at most 1 hour/.test(error), 'nojs: the error says the role\'s maximum', error);
+  check(await page.getByRole('radio', { name: 'deploy' }).isChecked(), 'nojs: the chosen role is kept after the error');
+  check((await page.getByLabel('Valid for (optional)').getAttribute('aria-invalid')) === 'true',
+    'nojs: the validity field is marked invalid');
+  await page.getByLabel('Valid for (optional)').fill('+30m');
+  docs = await submit(page, page.getByRole('button', { name: 'Sign the certificate' }), (u) => u.pathname === '/cert',
+    'nojs: POST /cert');
+  must(docs.at(-1).status === 200, 'nojs: POST /cert answers 200', docs.at(-1).status);
+  must((await text(page.locator('h1'))) === 'Your certificate', 'nojs: the certificate page');
+  const main = await text(page.locator('main'));
+  check(main.includes('ssh deploy@HOST'), 'nojs: the page says to log in as deploy');
+  check(/Signed: the role deploy/.test(main), 'nojs: the page names the role');
+  certificates.deploy = (await page.getByLabel('Certificate', { exact: true }).inputValue()).trim() + '\n';
+  await hygiene(page, 'nojs: certificate page');
+  await shot(page, '13-nojs-certificate');
   await page.close();
 }
 
@@ -492,8 +566,8 @@ async function main() {
     check(requests.length > 0, 'requests were recorded');
     check(outside.length === 0, `every request went to ${ORIGIN}`, outside.map((r) => r.url).join(', '));
     check(problems.length === 0, 'no console error, page error or failed request', problems.join(' | '));
-    const bad = documents.filter((d) => d.status >= 400 && !(d.status === 422 && d.url.endsWith('/add')));
-    check(bad.length === 0, 'no page answered with an error status (besides the refused key)',
+    const bad = documents.filter((d) => d.status >= 400 && !(d.status === 422 && /\/(add|cert)$/.test(d.url)));
+    check(bad.length === 0, 'no page answered with an error status (besides the refused key and validity)',
       bad.map((d) => `${d.method} ${d.url} ${d.status}`).join(', '));
     status = failures.length === 0 ? 0 : 1;
   } catch (e) {
@@ -516,6 +590,7 @@ async function main() {
     sections,
     screenshots,
     notes: notes.map((n) => (n === 'favicon' ? 'Chromium asked for /favicon.ico and got 404' : n)),
+    certificates,
     requests: requests.map((r) => `${r.context} ${r.method} ${r.url}`),
     seconds,
   };
