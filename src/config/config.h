@@ -79,7 +79,9 @@ struct RoleConfig {
 // The SSH certificate authority (keyward ca, sign_cert, krl).
 struct CaConfig {
   std::string dir = "/var/lib/keyward/ca";   // CA keys, serial counter, issuance log, revocations; root only
-  std::string krl = "/etc/ssh/keyward.krl";  // the KRL sshd reads (RevokedKeys)
+  // The KRL sshd reads (RevokedKeys); in keywardd's state folder, which its
+  // systemd unit may write (ProtectSystem=strict keeps /etc read-only).
+  std::string krl = "/var/lib/keyward/keyward.krl";
   std::int64_t backdate = 300;               // seconds a certificate starts before it is signed (clock skew); 0 to 1d
   std::vector<RoleConfig> roles;
 };
