@@ -242,6 +242,10 @@ Result<RateLimits> GetRateLimits(const json& value) {
       auto n = GetInteger(v, name, 1, 10);
       if (!n) return Fail(n.error());
       r.verify_tries = static_cast<unsigned>(*n);
+    } else if (k == "certificates_per_account_per_hour") {
+      auto n = GetInteger(v, name, 1, 100000);
+      if (!n) return Fail(n.error());
+      r.certificates_per_account_per_hour = static_cast<unsigned>(*n);
     } else {
       return BadSetting(name, "unknown setting");
     }
@@ -618,7 +622,8 @@ std::string SampleConfig() {
        "  \"session_max\": " + num(d.session_max) + ",\n"
        "  \"rate_limits\": {\"logins_per_account_per_hour\": " + num(d.rate_limits.logins_per_account_per_hour) +
        ", \"logins_per_client_per_hour\": " + num(d.rate_limits.logins_per_client_per_hour) +
-       ", \"verify_tries\": " + num(d.rate_limits.verify_tries) + "},\n"
+       ", \"verify_tries\": " + num(d.rate_limits.verify_tries) +
+       ", \"certificates_per_account_per_hour\": " + num(d.rate_limits.certificates_per_account_per_hour) + "},\n"
        "\n"
        "  // How codes reach users: \"twilio\" (SMS to ~/.phonenumber), \"command\"\n"
        "  // (argv, no shell, recipient appended, message on standard input),\n"

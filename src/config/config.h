@@ -50,6 +50,7 @@ struct RateLimits {
   unsigned logins_per_account_per_hour = 10;
   unsigned logins_per_client_per_hour = 30;
   unsigned verify_tries = 5;  // wrong codes before a login is dead
+  unsigned certificates_per_account_per_hour = 60;  // sign_cert: each is logged, audited and alerted
 };
 
 // The user-certificate extensions OpenSSH knows (PROTOCOL.certkeys), in

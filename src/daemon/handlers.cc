@@ -306,6 +306,11 @@ Result<json> HandleSignCert(Daemon& d, Call& call) {
     return Fail("role_not_allowed", "This account may not ask for the role " + role->name +
                                         ". Choose one of the roles this page offers, or ask the administrator.");
   }
+  // Each certificate is synced, logged, audited and alerted: a session must
+  // not be able to flood the issuance log or the administrator.
+  if (!d.certificates().Allowed(account)) {
+    return Fail("rate_limited", "This account has asked for many certificates in the last hour. Try again later.");
+  }
   auto current = d.ca().Current();
   if (!current) return Fail(current.error());
   const ca::OpenedCa& authority = **current;
@@ -362,6 +367,7 @@ Result<json> HandleSignCert(Daemon& d, Call& call) {
     return Fail("ca_unavailable", "The certificate could not be signed; the administrator has been told. Try again "
                                   "later.");
   }
+  d.certificates().Record(account);
   const ca::IssuedCertificate& cert = issued->front();
   std::string line = ca::CertificateLine(pasted->key, cert.blob, pasted->comment);
   if (!line.empty() && line.back() == '\n') line.pop_back();
@@ -432,6 +438,7 @@ Daemon::Daemon(const config::Config& config, Channels channels, Clocks clocks, f
                 clocks_.monotonic),
       per_account_(config.rate_limits.logins_per_account_per_hour, kHour, clocks_.monotonic),
       per_client_(config.rate_limits.logins_per_client_per_hour, kHour, clocks_.monotonic),
+      certificates_(config.rate_limits.certificates_per_account_per_hour, kHour, clocks_.monotonic),
       alerts_(std::move(alerts)),
       ca_(config.ca),
       krl_(config_) {}

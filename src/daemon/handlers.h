@@ -88,6 +88,7 @@ class Daemon {
   factor::Sessions& sessions() { return sessions_; }
   factor::RateLimiter& per_account() { return per_account_; }
   factor::RateLimiter& per_client() { return per_client_; }
+  factor::RateLimiter& certificates() { return certificates_; }
   Alerts& alerts() { return alerts_; }
   CertAuthority& ca() { return ca_; }
   KrlRebuilder& krl() { return krl_; }
@@ -104,6 +105,7 @@ class Daemon {
   factor::Sessions sessions_;
   factor::RateLimiter per_account_;
   factor::RateLimiter per_client_;
+  factor::RateLimiter certificates_;  // sign_cert per account
   Alerts alerts_;
   CertAuthority ca_;
   KrlRebuilder krl_;

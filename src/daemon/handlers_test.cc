@@ -384,6 +384,28 @@ TEST_F(HandlersTest, SignCertSignsTheRoleForTheSessionsAccount) {
   EXPECT_EQ(IssuedCount(dir_ + "/ca"), 2u);
 }
 
+// A session cannot flood the issuance log and the administrator's alerts:
+// past the hourly limit a request is refused before anything is signed.
+TEST_F(HandlersTest, SignCertIsRateLimitedPerAccount) {
+  config_.rate_limits.certificates_per_account_per_hour = 2;
+  Start();
+  std::string s = Session("alice");
+  for (int i = 0; i < 2; ++i) {
+    json r = Ask({{"op", "sign_cert"}, {"session", s}, {"role", "login"}, {"key", FreshKey("a@" + std::to_string(i))}});
+    ASSERT_EQ(r["ok"], true) << r.dump();
+  }
+  json third = Ask({{"op", "sign_cert"}, {"session", s}, {"role", "login"}, {"key", FreshKey("a@3")}});
+  EXPECT_EQ(third["error"]["code"], "rate_limited") << third.dump();
+  EXPECT_EQ(IssuedCount(dir_ + "/ca"), 2u);
+  // Another account has its own allowance.
+  json bob = Ask({{"op", "sign_cert"}, {"session", Session("bob")}, {"role", "login"}, {"key", FreshKey("b@1")}});
+  EXPECT_EQ(bob["ok"], true) << bob.dump();
+  // An hour later alice may ask again.
+  now_ += 3601;
+  json later = Ask({{"op", "sign_cert"}, {"session", Session("alice")}, {"role", "login"}, {"key", FreshKey("a@4")}});
+  EXPECT_EQ(later["ok"], true) << later.dump();
+}
+
 TEST_F(HandlersTest, SignCertFollowsTheRole) {
   Start();
   std::string s = Session("alice");
