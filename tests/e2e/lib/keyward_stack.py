@@ -119,7 +119,7 @@ class Stack:
             "accounts": {"source": "passwd"},
             "token_ttl": 300,
             "rate_limits": {"logins_per_account_per_hour": 1000, "logins_per_client_per_hour": 10000,
-                            "verify_tries": 5},
+                            "verify_tries": 5, "certificates_per_account_per_hour": 100000},
             "codes": {"channel": "command", "command": [self.notifier]},
             "alerts": {"channel": "command", "command": [self.notifier]},
             "audit_log": self.audit_log,
