@@ -35,17 +35,15 @@ json KeyToJson(const store::KeyEntry& e) {
   return k;
 }
 
-// True when users/ and revoked/ hold no key file (names only: cheap).
+// True when users/ and revoked/ hold no key file (stops at the first name).
 Result<bool> StoreIsEmpty(const store::StoreContext& c) {
   fs::Ownership owner{c.account.uid};
   for (const char* sub : {store::kUsersDir, store::kRevokedDir}) {
     auto dir = fs::OpenDirectoryChain(c.account.home, c.store_dir + "/" + sub, owner, "the key store folder");
     if (!dir) return Fail(dir.error());
-    auto names = fs::ListDirectory(dir->get());
-    if (!names) return Fail(names.error());
-    for (const std::string& n : *names) {
-      if (!n.empty() && n[0] != '.') return false;
-    }
+    auto any = fs::HasVisibleEntry(dir->get());
+    if (!any) return Fail(any.error());
+    if (*any) return false;
   }
   return true;
 }

@@ -340,6 +340,29 @@ Result<std::vector<std::string>> ListDirectory(int dirfd) {
   return names;
 }
 
+Result<bool> HasVisibleEntry(int dirfd) {
+  int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return SysFail("open_failed", "cannot list", ".", errno);
+  DIR* dir = fdopendir(fd);
+  if (dir == nullptr) {
+    int err = errno;
+    close(fd);
+    return SysFail("open_failed", "cannot list", ".", err);
+  }
+  bool found = false;
+  errno = 0;
+  while (struct dirent* e = readdir(dir)) {
+    if (e->d_name[0] != '.') {
+      found = true;
+      break;
+    }
+  }
+  int err = found ? 0 : errno;
+  closedir(dir);
+  if (err != 0) return SysFail("read_failed", "cannot list", ".", err);
+  return found;
+}
+
 Result<void> SyncDirectory(int dirfd) {
   if (fsync(dirfd) != 0) return Fail("fsync_failed", std::string("cannot flush a folder to disk: ") + std::strerror(errno));
   return {};

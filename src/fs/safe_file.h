@@ -115,6 +115,9 @@ Result<void> AppendAt(int dirfd, const std::string& name, std::string_view recor
 
 // Names in a folder, "." and ".." left out, in byte order.
 Result<std::vector<std::string>> ListDirectory(int dirfd);
+// Whether the folder holds a name that does not start with '.': stops at
+// the first one instead of listing a large folder.
+Result<bool> HasVisibleEntry(int dirfd);
 
 // Flushes a folder's entries to disk.
 Result<void> SyncDirectory(int dirfd);

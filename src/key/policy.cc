@@ -18,6 +18,19 @@ std::string TypeNameForPeople(const PublicKey& key) {
 
 }  // namespace
 
+std::string PolicyTag(const KeyPolicy& policy) {
+  std::string tag = "p1:a";
+  bool first = true;
+  for (Algorithm a : policy.allowed) {  // a std::set: in order
+    if (!first) tag += '.';
+    tag += std::to_string(static_cast<int>(a));
+    first = false;
+  }
+  tag += ":r" + std::to_string(policy.min_rsa_bits);
+  tag += policy.allow_certificates ? ":c1" : ":c0";
+  return tag;
+}
+
 std::vector<Error> CheckKeyPolicy(const PublicKey& key, const KeyPolicy& policy) {
   std::vector<Error> problems;
   if (key.is_certificate() && !policy.allow_certificates) {

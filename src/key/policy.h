@@ -24,6 +24,12 @@ struct KeyPolicy {
 // exponent of 1) are always refused.
 std::vector<Error> CheckKeyPolicy(const PublicKey& key, const KeyPolicy& policy = {});
 
+// A short word (no blanks) that changes whenever the policy would judge a
+// key differently: what keys.index records, so that a render can trust the
+// lines an earlier render checked against the same policy. "p1:" names this
+// encoding and CheckKeyPolicy's fixed rules; bump it when they change.
+std::string PolicyTag(const KeyPolicy& policy);
+
 // Parses a policy's algorithm list: "ed25519,ecdsa,rsa,sk-ed25519,sk-ecdsa,dsa".
 Result<std::set<Algorithm>> ParseAlgorithmList(std::string_view list);
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,24 @@ std::vector<std::string> Codes(const std::vector<Error>& problems) {
 }
 
 using CodeList = std::vector<std::string>;
+
+TEST(KeyPolicy, TagChangesWithEveryRule) {
+  KeyPolicy base;
+  const std::string tag = PolicyTag(base);
+  EXPECT_EQ(tag, PolicyTag(KeyPolicy{})) << "the same policy, the same tag";
+  EXPECT_EQ(tag.find(' '), std::string::npos) << "a word: it sits in the index header";
+  KeyPolicy no_rsa = base;
+  no_rsa.allowed.erase(Algorithm::kRsa);
+  KeyPolicy bigger_rsa = base;
+  bigger_rsa.min_rsa_bits = 3072;
+  KeyPolicy no_certs = base;
+  no_certs.allow_certificates = false;
+  KeyPolicy with_dsa = base;
+  with_dsa.allowed.insert(Algorithm::kDsa);
+  std::set<std::string> tags = {tag, PolicyTag(no_rsa), PolicyTag(bigger_rsa), PolicyTag(no_certs),
+                                PolicyTag(with_dsa)};
+  EXPECT_EQ(tags.size(), 5u);
+}
 
 TEST(KeyPolicy, DefaultAcceptsModernKeys) {
   for (std::string_view line : {kEd25519, kEcdsa, kEd25519Sk, kEd25519Cert}) {

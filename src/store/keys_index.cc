@@ -7,7 +7,7 @@ namespace keyward::store {
 
 namespace {
 
-constexpr std::string_view kMagic = "keyward-index 2 ";
+constexpr std::string_view kMagic = "keyward-index 3 ";
 
 template <typename T>
 bool ParseNumber(std::string_view s, T& out) {
@@ -30,15 +30,37 @@ std::vector<std::string_view> Split(std::string_view s, char sep, std::size_t ma
 
 tl::unexpected<Error> Corrupt(std::string why) { return Fail("bad_index", "keys.index is unusable: " + std::move(why)); }
 
-std::string FormatRecord(const IndexRecord& r) {
-  return r.fingerprint + "\t" + std::to_string(r.expiry) + "\t" + std::to_string(r.inode) + "\t" +
-         std::to_string(r.size) + "\t" + std::to_string(r.mtime_ns) + "\t" + r.file + "\t" + r.line + "\n";
+template <typename T>
+void AppendNumber(std::string& out, T value) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  out.append(buf, static_cast<std::size_t>(end - buf));
+}
+
+// Written straight into the index (no temporary strings): a change of an
+// account of thousands of keys writes every record.
+void AppendRecord(std::string& out, const IndexRecord& r) {
+  out += r.fingerprint;
+  out += '\t';
+  AppendNumber(out, r.expiry);
+  out += '\t';
+  AppendNumber(out, r.inode);
+  out += '\t';
+  AppendNumber(out, r.size);
+  out += '\t';
+  AppendNumber(out, r.mtime_ns);
+  out += '\t';
+  out += r.file;
+  out += '\t';
+  out += r.line;
+  out += '\n';
 }
 
 }  // namespace
 
 std::string BuildIndex(std::int64_t users_mtime_ns, const std::string& rendered_sha256,
-                       const std::string& previous_sha256, std::vector<IndexRecord> records) {
+                       const std::string& previous_sha256, std::vector<IndexRecord> records,
+                       std::string_view policy) {
   std::stable_partition(records.begin(), records.end(), [](const IndexRecord& r) { return r.cert_authority; });
   auto cas = static_cast<std::size_t>(
       std::count_if(records.begin(), records.end(), [](const IndexRecord& r) { return r.cert_authority; }));
@@ -47,8 +69,11 @@ std::string BuildIndex(std::int64_t users_mtime_ns, const std::string& rendered_
   std::string out(kMagic);
   out += std::to_string(users_mtime_ns) + " " + rendered_sha256 + " " +
          (previous_sha256.empty() ? std::string("-") : previous_sha256) + " " + std::to_string(records.size()) + " " +
-         std::to_string(cas) + "\n";
-  for (const IndexRecord& r : records) out += FormatRecord(r);
+         std::to_string(cas) + " " + std::string(policy.empty() ? "-" : policy) + "\n";
+  std::size_t bytes = out.size() + 32;
+  for (const IndexRecord& r : records) bytes += r.fingerprint.size() + r.file.size() + r.line.size() + 80;
+  out.reserve(bytes);
+  for (const IndexRecord& r : records) AppendRecord(out, r);
   out += "end " + std::to_string(records.size()) + "\n";
   return out;
 }
@@ -71,14 +96,15 @@ Result<IndexView> IndexView::Open(std::string_view bytes) {
   if (bytes.substr(0, kMagic.size()) != kMagic) return Corrupt("it does not start with the index header");
   std::size_t nl = bytes.find('\n');
   if (nl == std::string_view::npos) return Corrupt("the header has no end");
-  auto h = Split(bytes.substr(kMagic.size(), nl - kMagic.size()), ' ', 5);
+  auto h = Split(bytes.substr(kMagic.size(), nl - kMagic.size()), ' ', 6);
   IndexView view;
-  if (h.size() != 5 || !ParseNumber(h[0], view.header_.users_mtime_ns) || !ParseNumber(h[3], view.header_.count) ||
+  if (h.size() != 6 || h[5].empty() || h[5].find(' ') != std::string_view::npos || !ParseNumber(h[0], view.header_.users_mtime_ns) || !ParseNumber(h[3], view.header_.count) ||
       !ParseNumber(h[4], view.header_.cert_authorities) || view.header_.cert_authorities > view.header_.count) {
     return Corrupt("the header is malformed");
   }
   view.header_.rendered_sha256 = std::string(h[1]);
   if (h[2] != "-") view.header_.previous_sha256 = std::string(h[2]);
+  view.header_.policy = std::string(h[5]);
   // A torn or truncated index lacks its trailer.
   std::string trailer = "end " + std::to_string(view.header_.count) + "\n";
   if (bytes.size() < nl + 1 + trailer.size() || bytes.substr(bytes.size() - trailer.size()) != trailer) {

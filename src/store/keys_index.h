@@ -2,8 +2,8 @@
 // render, so that sshd's AuthorizedKeysCommand finds one key among 100,000
 // without reading them all.
 //
-//   keyward-index 2 <users/ mtime ns> <sha256 hex of the rendered file> <sha256 hex of the file it
-//                   replaces, or -> <n> <ca>
+//   keyward-index 3 <users/ mtime ns> <sha256 hex of the rendered file> <sha256 hex of the file it
+//                   replaces, or -> <n> <ca> <key policy tag, or ->
 //   <fingerprint>\t<expiry>\t<inode>\t<size>\t<mtime ns>\t<file>\t<line>   (x n, by fingerprint;
 //                                                                      cert-authority lines first)
 //   end <n>
@@ -43,10 +43,14 @@ struct IndexHeader {
   std::string previous_sha256;
   std::size_t count = 0;
   std::size_t cert_authorities = 0;
+  // key::PolicyTag of the policy every line was checked against when the
+  // index was written; "-" when none was (revoked.index).
+  std::string policy = "-";
 };
 
 std::string BuildIndex(std::int64_t users_mtime_ns, const std::string& rendered_sha256,
-                       const std::string& previous_sha256, std::vector<IndexRecord> records);
+                       const std::string& previous_sha256, std::vector<IndexRecord> records,
+                       std::string_view policy = "-");
 
 // A parsed view over an index's bytes (which the caller keeps alive, e.g.
 // mapped). Only the header and trailer are checked up front; lookups touch

@@ -179,14 +179,15 @@ TEST(KeysIndex, RefusesACorruptOrTruncatedIndex) {
   const std::vector<std::pair<std::string, std::string>> bad = {
       {"", "empty"},
       {"garbage\n", "no header"},
-      {replace_first(good, "keyward-index 2 ", "keyward-index 1 "), "another version"},
-      {replace_first(good, "keyward-index 2 ", "keyward-index 3 "), "another version"},
-      {replace_first(good, "keyward-index 2 99 ", "keyward-index 2 x9 "), "bad mtime"},
+      {replace_first(good, "keyward-index 3 ", "keyward-index 2 "), "another version"},
+      {replace_first(good, "keyward-index 3 ", "keyward-index 4 "), "another version"},
+      {replace_first(good, "keyward-index 3 99 ", "keyward-index 3 x9 "), "bad mtime"},
       {replace_first(good, std::string(64, 'e') + " ", ""), "no previous hash"},
-      {replace_first(good, " 20 1\n", " 2x 1\n"), "bad count"},
-      {replace_first(good, " 20 1\n", " 20 21\n"), "more cert authorities than records"},
-      {replace_first(good, " 20 1\n", " 20 1 7\n"), "a field too many"},
-      {replace_first(good, " 20 1\n", " 20\n"), "a field too few"},
+      {replace_first(good, " 20 1 -\n", " 2x 1 -\n"), "bad count"},
+      {replace_first(good, " 20 1 -\n", " 20 21 -\n"), "more cert authorities than records"},
+      {replace_first(good, " 20 1 -\n", " 20 1 - 7\n"), "a field too many"},
+      {replace_first(good, " 20 1 -\n", " 20 1\n"), "a field too few"},
+      {replace_first(good, " 20 1 -\n", " 20 1 \n"), "an empty policy tag"},
       {replace_first(good, "end 20\n", "end 19\n"), "the trailer disagrees with the header"},
       {good + "x", "bytes after the trailer"},
       {good.substr(0, header_end + 1) + "end 20\n", "no records though the header says 20 (1 cert authority)"},
@@ -196,6 +197,21 @@ TEST(KeysIndex, RefusesACorruptOrTruncatedIndex) {
     EXPECT_FALSE(view) << "accepted: " << why;
     if (!view) { EXPECT_EQ(view.error().code, "bad_index") << why; }
   }
+}
+
+TEST(KeysIndex, PolicyTagRoundTrips) {
+  IndexRecord r;
+  r.fingerprint = "SHA256:a";
+  r.file = "f";
+  r.line = "l";
+  auto plain = IndexView::Open(BuildIndex(1, "x", "y", {r}));
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->header().policy, "-");
+  std::string bytes = BuildIndex(1, "x", "y", {r}, "p1:a1.2:r2048:c1");
+  auto tagged = IndexView::Open(bytes);
+  ASSERT_TRUE(tagged);
+  EXPECT_EQ(tagged->header().policy, "p1:a1.2:r2048:c1");
+  EXPECT_EQ(tagged->header().count, 1u);
 }
 
 TEST(KeysIndex, RecordParser) {

@@ -467,7 +467,7 @@ Result<RenderResult> Store::RenderLocked(bool save_hand_edits) {
 }
 
 Result<RenderResult> Store::CommitRender(RenderResult r, std::vector<IndexRecord> records, std::int64_t users_mtime_ns,
-                                         bool save_hand_edits) {
+                                         bool save_hand_edits, const IndexHeader* last) {
   auto [ak_parent, ak_name] = SplitPath(context_.authorized_keys);
   auto old_mode = fs::ExistingFileMode(ak_dir_.get(), ak_name, owner(), "authorized_keys");
   if (!old_mode) return Fail(old_mode.error());
@@ -478,8 +478,12 @@ Result<RenderResult> Store::CommitRender(RenderResult r, std::vector<IndexRecord
   // the index names the last render and the file it replaced (a crash
   // between writing the index and the rename leaves the latter).
   std::string last_rendered, last_replaced;
-  if (auto idx = fs::ReadFileIfExistsAt(store_.get(), kIndexFile, owner(), kMaxAuthorizedKeysBytes, "keys.index");
-      idx && idx->has_value()) {
+  if (last != nullptr) {
+    last_rendered = last->rendered_sha256;
+    last_replaced = last->previous_sha256;
+  } else if (auto idx =
+                 fs::ReadFileIfExistsAt(store_.get(), kIndexFile, owner(), kMaxAuthorizedKeysBytes, "keys.index");
+             idx && idx->has_value()) {
     if (auto view = IndexView::Open(**idx); view) {
       last_rendered = view->header().rendered_sha256;
       last_replaced = view->header().previous_sha256;
@@ -499,7 +503,10 @@ Result<RenderResult> Store::CommitRender(RenderResult r, std::vector<IndexRecord
 
   // The index for AuthorizedKeysCommand lookups, written before
   // authorized_keys (see above).
-  std::string index = BuildIndex(users_mtime_ns, Hex(key::Sha256(AsBytes(r.content))), old_sha, std::move(records));
+  // Every record's line was checked against this policy (BuildRender, or
+  // RenderFromRecords), so the next render may trust it.
+  std::string index = BuildIndex(users_mtime_ns, Hex(key::Sha256(AsBytes(r.content))), old_sha, std::move(records),
+                                 key::PolicyTag(context_.policy));
   fs::FileMode index_mode;
   index_mode.mode = 0644;
   index_mode.sync = false;  // a cache: readers check its trailer and fall back
@@ -668,12 +675,12 @@ Result<ChangeResult> Store::Add(const AddRequest& request) {
   std::vector<std::string> known_files;  // of both folders, when the indexes describe them
   if (indexed && indexed_revoked) {
     const std::string fingerprint = Fp(entry.key);
-    known_files.reserve(indexed->size() + indexed_revoked->size());
-    for (const IndexRecord& r : *indexed) {
+    known_files.reserve(indexed->records.size() + indexed_revoked->records.size());
+    for (const IndexRecord& r : indexed->records) {
       if (r.fingerprint == fingerprint) return already_active(r.file);
       known_files.push_back(r.file);
     }
-    for (const IndexRecord& r : *indexed_revoked) {
+    for (const IndexRecord& r : indexed_revoked->records) {
       if (r.fingerprint == fingerprint) return already_revoked(r.file);
       known_files.push_back(r.file);
     }
@@ -713,8 +720,13 @@ Result<ChangeResult> Store::Add(const AddRequest& request) {
     rec.mtime_ns = fs::MtimeNs(*info);
     rec.file = *file;
     rec.line = content.substr(0, content.size() - 1);
-    indexed->push_back(std::move(rec));
-    auto fast = RenderFromRecords(std::move(*indexed));
+    // Checked above as a render checks a line: a render that trusts the
+    // index's lines may trust this one.
+    rec.fingerprint = change.fingerprints.back();
+    rec.expiry = entry.options.expiry_time;
+    rec.cert_authority = entry.options.cert_authority;
+    indexed->records.push_back(std::move(rec));
+    auto fast = RenderFromRecords(std::move(indexed->records), indexed->header);
     if (!fast) return Fail(fast.error());
     if (fast->has_value()) {
       change.render = std::move(**fast);

@@ -162,18 +162,24 @@ class Store {
   // not write before replacing it (off when the caller already saved it).
   Result<RenderResult> RenderLocked(bool save_hand_edits = true);
   // Writes keys.index (`records`: the rendered keys) and then
-  // authorized_keys, keeping a hand-edited one aside.
+  // authorized_keys, keeping a hand-edited one aside. `last` is the header
+  // of the keys.index being replaced, when the caller has read it already.
   Result<RenderResult> CommitRender(RenderResult r, std::vector<IndexRecord> records, std::int64_t users_mtime_ns,
-                                    bool save_hand_edits = true);
+                                    bool save_hand_edits = true, const IndexHeader* last = nullptr);
 
-  // The fast path of a change (store_fast_path.cc): when an index describes
-  // its folder exactly (the folder's mtime and file names are the ones it
-  // records), a change reads it instead of every key file.
-  std::optional<std::vector<IndexRecord>> CurrentIndex(bool revoked) const;
-  // Renders users/ from `records` (every file in users/ after the change,
-  // each line parsed and checked again); nullopt when users/ is not exactly
-  // those files or a line does not pass, and the caller renders the slow way.
-  Result<std::optional<RenderResult>> RenderFromRecords(std::vector<IndexRecord> records);
+  // The fast path of a change (store_fast_path.cc): while an index's
+  // recorded mtime is still its folder's, a change reads it instead of every
+  // key file.
+  struct Indexed {
+    IndexHeader header;
+    std::vector<IndexRecord> records;
+  };
+  std::optional<Indexed> CurrentIndex(bool revoked) const;
+  // Renders users/ from `records` (every file in users/ after the change;
+  // `last` is the header of the index they came from); nullopt when users/
+  // is not exactly those files or a line does not pass, and the caller
+  // renders the slow way.
+  Result<std::optional<RenderResult>> RenderFromRecords(std::vector<IndexRecord> records, const IndexHeader& last);
   Result<void> WriteRevokedIndex(std::vector<IndexRecord> records);
   // Revoke with current indexes (the lock held); nullopt: nothing done,
   // take the slow way (which also gives the errors).

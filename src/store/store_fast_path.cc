@@ -1,15 +1,22 @@
 // The fast path of a change. A store's folders change only under its lock,
 // and every change leaves an index that describes the folder exactly
 // (keys.index for users/, revoked.index for revoked/). While the folder's
-// mtime and file names are still the ones an index records, a change can
-// read that one file instead of opening every key file: what makes adding
-// or revoking a key on an account of a thousand keys cost about as much as
-// on an account of one. Every rendered line is still parsed, checked against
-// the policy and written in canonical form. A file added, removed or renamed
-// behind keyward's back changes the folder, and the change goes the slow
-// way. The index is trusted as far as the key files are: it lives in the
-// same store, with the same owner. Like the AuthorizedKeysCommand lookup, a
-// key file rewritten in place is seen at the next full `keyward render`.
+// mtime is still the one an index records, a change can read that one file
+// instead of opening every key file, and the render can trust the lines an
+// earlier render checked against the same key policy (the index records its
+// tag). That is what makes adding or revoking a key on an account of a
+// thousand keys cost little more than on an account of one.
+//
+// A folder's mtime alone is not proof: it ticks with the kernel's clock, so a
+// file added or removed behind keyward's back just after a change may leave
+// it as it was. So a render never trusts it: before users/ is rendered from
+// records, it is listed and must hold exactly those files, or the change goes
+// the slow way (every key file read and checked). The mtime only decides
+// where a change starts: a stale start costs a refused name or a slow render,
+// never a wrong authorized_keys. revoked/ is never rendered; its index is
+// trusted by mtime for the duplicate check of an add. Like the
+// AuthorizedKeysCommand lookup, a key file rewritten in place is seen at the
+// next full `keyward render`.
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -23,27 +30,23 @@ namespace keyward::store {
 
 namespace {
 
-// The non-hidden names of a folder, sorted.
-Result<std::vector<std::string>> KeyFileNames(int dirfd) {
-  auto names = fs::ListDirectory(dirfd);
+// Whether the sorted non-hidden names of users/ are exactly the files of
+// `records` (sorted by file).
+Result<bool> FolderHoldsExactly(int dirfd, const std::vector<IndexRecord>& records) {
+  auto names = fs::ListDirectory(dirfd);  // sorted
   if (!names) return Fail(names.error());
-  std::erase_if(*names, [](const std::string& n) { return n.empty() || n[0] == '.'; });
-  std::sort(names->begin(), names->end());
-  return names;
-}
-
-bool SameFiles(const std::vector<std::string>& sorted_names, const std::vector<IndexRecord>& records) {
-  if (sorted_names.size() != records.size()) return false;
-  std::vector<std::string_view> files;
-  files.reserve(records.size());
-  for (const IndexRecord& r : records) files.push_back(r.file);
-  std::sort(files.begin(), files.end());
-  return std::equal(sorted_names.begin(), sorted_names.end(), files.begin());
+  std::size_t i = 0;
+  for (const std::string& n : *names) {
+    if (n.empty() || n[0] == '.') continue;  // keyward's own temporary files
+    if (i == records.size() || records[i].file != n) return false;
+    ++i;
+  }
+  return i == records.size();
 }
 
 }  // namespace
 
-std::optional<std::vector<IndexRecord>> Store::CurrentIndex(bool revoked) const {
+std::optional<Store::Indexed> Store::CurrentIndex(bool revoked) const {
   int dirfd = revoked ? revoked_.get() : users_.get();
   auto text = fs::ReadFileIfExistsAt(store_.get(), revoked ? kRevokedIndexFile : kIndexFile, owner(),
                                      kMaxAuthorizedKeysBytes, "the key index");
@@ -54,46 +57,52 @@ std::optional<std::vector<IndexRecord>> Store::CurrentIndex(bool revoked) const 
   if (fstat(dirfd, &st) != 0 || fs::MtimeNs(st) != view->header().users_mtime_ns) return std::nullopt;
   auto records = view->AllRecords();
   if (!records) return std::nullopt;
-  auto names = KeyFileNames(dirfd);
-  if (!names || !SameFiles(*names, *records)) return std::nullopt;
-  return std::move(*records);
+  return Indexed{view->header(), std::move(*records)};
 }
 
-Result<std::optional<RenderResult>> Store::RenderFromRecords(std::vector<IndexRecord> records) {
-  // The folder's mtime first, then its names: a file added after the
-  // listing changes the mtime recorded here, and the next change goes the
-  // slow way.
-  struct stat users_st {};
-  if (fstat(users_.get(), &users_st) != 0) return Fail("stat_failed", "cannot stat users/");
-  auto names = KeyFileNames(users_.get());
-  if (!names) return Fail(names.error());
-  if (!SameFiles(*names, records)) return std::optional<RenderResult>();
-
+Result<std::optional<RenderResult>> Store::RenderFromRecords(std::vector<IndexRecord> records,
+                                                             const IndexHeader& last) {
   std::sort(records.begin(), records.end(),
             [](const IndexRecord& a, const IndexRecord& b) { return a.file < b.file; });
+  // The folder's mtime first, then its names: a file added after the
+  // listing changes the mtime recorded here, and the next change starts
+  // the slow way.
+  struct stat users_st {};
+  if (fstat(users_.get(), &users_st) != 0) return Fail("stat_failed", "cannot stat users/");
+  auto exact = FolderHoldsExactly(users_.get(), records);
+  if (!exact) return Fail(exact.error());
+  if (!*exact) return std::optional<RenderResult>();
+
+  // Lines an earlier render checked against this same policy are written as
+  // they are; otherwise each is checked as BuildRender checks a key file,
+  // and anything it would skip or report sends the caller the slow way.
+  const bool checked = last.policy == key::PolicyTag(context_.policy);
   RenderResult r;
   if (auto ok = AppendReadme(r); !ok) return Fail(ok.error());
+  std::size_t bytes = r.content.size();
+  for (const IndexRecord& rec : records) bytes += rec.line.size() + 1;
+  r.content.reserve(bytes);
   std::unordered_set<std::string> seen;  // plain blobs
-  seen.reserve(records.size());
+  if (!checked) seen.reserve(records.size());
   for (IndexRecord& rec : records) {
-    // The checks BuildRender makes on a key file, on the recorded line;
-    // anything it would skip or report sends the caller the slow way.
-    auto parsed = authkeys::ParseAuthorizedKeysLine(rec.line);
-    if (!parsed || parsed->kind != authkeys::LineKind::kKey || !parsed->entry) return std::optional<RenderResult>();
-    const authkeys::AuthorizedKey& entry = *parsed->entry;
-    if (!ParseKeyFileName(rec.file) || authkeys::FormatAuthorizedKey(entry) != rec.line ||
-        !key::CheckKeyPolicy(entry.key, context_.policy).empty() ||
-        !seen.emplace(AsText(entry.key.plain_blob())).second) {
-      return std::optional<RenderResult>();
+    if (!checked) {
+      auto parsed = authkeys::ParseAuthorizedKeysLine(rec.line);
+      if (!parsed || parsed->kind != authkeys::LineKind::kKey || !parsed->entry) return std::optional<RenderResult>();
+      const authkeys::AuthorizedKey& entry = *parsed->entry;
+      if (!ParseKeyFileName(rec.file) || authkeys::FormatAuthorizedKey(entry) != rec.line ||
+          !key::CheckKeyPolicy(entry.key, context_.policy).empty() ||
+          !seen.emplace(AsText(entry.key.plain_blob())).second) {
+        return std::optional<RenderResult>();
+      }
+      rec.fingerprint = key::Fingerprint(entry.key);
+      rec.expiry = entry.options.expiry_time;
+      rec.cert_authority = entry.options.cert_authority;
     }
-    rec.fingerprint = key::Fingerprint(entry.key);
-    rec.expiry = entry.options.expiry_time;
-    rec.cert_authority = entry.options.cert_authority;
     r.content += rec.line;
-    r.content += "\n";
+    r.content += '\n';
     ++r.keys;
   }
-  auto committed = CommitRender(std::move(r), std::move(records), fs::MtimeNs(users_st));
+  auto committed = CommitRender(std::move(r), std::move(records), fs::MtimeNs(users_st), true, &last);
   if (!committed) return Fail(committed.error());
   return std::optional<RenderResult>(std::move(*committed));
 }
@@ -103,7 +112,8 @@ Result<std::optional<ChangeResult>> Store::RevokeFast(const Selector& selector) 
   if (!indexed) return std::optional<ChangeResult>();
   auto indexed_revoked = CurrentIndex(true);
   std::vector<IndexRecord> keep, chosen;
-  for (IndexRecord& r : *indexed) {
+  keep.reserve(indexed->records.size());
+  for (IndexRecord& r : indexed->records) {
     bool match = false;
     if (!selector.file.empty()) {
       match = r.file == selector.file;
@@ -125,12 +135,12 @@ Result<std::optional<ChangeResult>> Store::RevokeFast(const Selector& selector) 
   }
   // A rename keeps the inode, size and mtime the records hold.
   if (indexed_revoked) {
-    for (IndexRecord& r : chosen) indexed_revoked->push_back(std::move(r));
-    (void)WriteRevokedIndex(std::move(*indexed_revoked));  // a cache: failing costs speed only
+    for (IndexRecord& r : chosen) indexed_revoked->records.push_back(std::move(r));
+    (void)WriteRevokedIndex(std::move(indexed_revoked->records));  // a cache: failing costs speed only
   } else {
     (void)RefreshRevokedCache();
   }
-  auto fast = RenderFromRecords(std::move(keep));
+  auto fast = RenderFromRecords(std::move(keep), indexed->header);
   if (!fast) return Fail(fast.error());
   if (fast->has_value()) {
     change.render = std::move(**fast);
