@@ -97,7 +97,7 @@ int Serve(const config::Config& config) {
     if (!sender) return ConfigError(sender.error().message);
     if (!sender->has_value()) return ConfigError("setting \"notify_user\": there is no such user");
     if ((*sender)->uid == 0) return ConfigError("setting \"notify_user\": must not be root (it sends messages)");
-    daemon::SetBackgroundIdentity({(*sender)->name, (*sender)->uid, (*sender)->gid});
+    daemon::SetBackgroundIdentity({(*sender)->name, (*sender)->uid, (*sender)->gid, std::nullopt});
   }
   auto channels = daemon::MakeChannels(config, STDOUT_FILENO);
   if (!channels) return ConfigError(channels.error().message);

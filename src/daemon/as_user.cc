@@ -9,7 +9,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <set>
+#include <vector>
 
 #include "daemon/log.h"
 #include "fs/privilege.h"
@@ -36,11 +38,12 @@ std::set<int>& PrivateFds() {
   return fds;
 }
 
-[[noreturn]] void Child(int out, const store::Account& account, const UserWork& work) {
+[[noreturn]] void Child(int out, const store::Account& account, const std::vector<gid_t>* groups,
+                        const UserWork& work) {
   PrepareChild();
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   json reply;
-  auto dropped = fs::DropPrivileges(account.name, account.uid, account.gid);
+  auto dropped = fs::DropPrivileges(account.name, account.uid, account.gid, groups);
   Result<json> result = dropped ? work() : Result<json>(Fail(dropped.error()));
   if (result) {
     reply = {{"ok", true}, {"result", std::move(*result)}};
@@ -72,6 +75,14 @@ void PrepareChild() {
 }
 
 Result<json> RunAsUser(const store::Account& account, const UserWork& work, std::chrono::milliseconds timeout) {
+  // The groups are read here, where the group database's modules stay
+  // loaded, not in every child.
+  std::optional<std::vector<gid_t>> groups;
+  if (geteuid() == 0 && account.uid != 0) {
+    auto looked_up = fs::UserGroups(account.name, account.gid);
+    if (!looked_up) return Internal(looked_up.error().message);
+    groups = std::move(*looked_up);
+  }
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return Internal(std::string("pipe: ") + std::strerror(errno));
   fs::UniqueFd in(fds[0]);
@@ -80,7 +91,7 @@ Result<json> RunAsUser(const store::Account& account, const UserWork& work, std:
   if (pid < 0) return Internal(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
     in = fs::UniqueFd();
-    Child(out.get(), account, work);
+    Child(out.get(), account, groups ? &*groups : nullptr, work);
   }
   out = fs::UniqueFd();
 

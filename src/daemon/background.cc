@@ -31,7 +31,14 @@ std::optional<JobIdentity>& Identity() {
 
 }  // namespace
 
-void SetBackgroundIdentity(JobIdentity identity) { Identity() = std::move(identity); }
+void SetBackgroundIdentity(JobIdentity identity) {
+  // Read once: every sender drops to these groups without loading the group
+  // database in its child (a failure leaves the child to look them up).
+  if (!identity.groups && geteuid() == 0) {
+    if (auto groups = fs::UserGroups(identity.name, identity.gid)) identity.groups = std::move(*groups);
+  }
+  Identity() = std::move(identity);
+}
 
 Result<pid_t> RunInBackground(const std::string& what, std::function<Result<void>()> job, JobRights rights) {
   ReapBackgroundJobs();
@@ -44,7 +51,8 @@ Result<pid_t> RunInBackground(const std::string& what, std::function<Result<void
     PrepareChild();
     if (rights == JobRights::kNotifyUser && Identity() && geteuid() == 0) {
       // Never send as root: a sender that cannot drop does not send.
-      if (auto dropped = fs::DropPrivileges(Identity()->name, Identity()->uid, Identity()->gid); !dropped) {
+      const std::vector<gid_t>* groups = Identity()->groups ? &*Identity()->groups : nullptr;
+      if (auto dropped = fs::DropPrivileges(Identity()->name, Identity()->uid, Identity()->gid, groups); !dropped) {
         Log(what + " not sent: cannot become " + Identity()->name + ": " + dropped.error().message);
         _exit(1);
       }

@@ -8,7 +8,9 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "base/error.h"
 
@@ -23,6 +25,7 @@ struct JobIdentity {
   std::string name;
   uid_t uid = 0;
   gid_t gid = 0;
+  std::optional<std::vector<gid_t>> groups;  // read by SetBackgroundIdentity when unset
 };
 void SetBackgroundIdentity(JobIdentity identity);
 

@@ -1,15 +1,18 @@
-// Running a configured program with the message on standard input: fork
-// and execve, no shell, nothing of ours leaking into the child, and a hard
+// Running a configured program with the message on standard input:
+// posix_spawn, no shell, nothing of ours leaking into the child, and a hard
 // timeout.
 //
-// The daemon is multi-threaded, so between fork() and execve() the child
-// calls only async-signal-safe functions; everything it needs (argv, envp,
-// descriptors) is prepared before fork().
+// posix_spawn rather than fork: glibc starts the child with
+// clone(CLONE_VM|CLONE_VFORK), so keywardd's page tables are not copied and
+// its pages not faulted in again for a child that only execs (an alert per
+// change made that cost show). The child's set-up (descriptors, signals,
+// process group, folder) is what the spawn attributes and file actions say.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,36 +40,6 @@ int MillisLeft(Clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
   if (left <= 0) return 0;
   return left > INT_MAX ? INT_MAX : static_cast<int>(left);
-}
-
-// Async-signal-safe only (runs between fork and execve). Never returns.
-[[noreturn]] void ExecChild(char* const* argv, int stdin_fd, int null_fd, int error_fd, int max_fd) {
-  setpgid(0, 0);  // its own group, so the timeout kills what it started too
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) sigaction(sig, &dfl, nullptr);  // ignored ones survive execve otherwise
-  // Move the descriptors above 2 first, so that dup2 cannot clobber one of
-  // them when the daemon runs with 0, 1 or 2 closed.
-  int in = fcntl(stdin_fd, F_DUPFD, 3);
-  int out = fcntl(null_fd, F_DUPFD, 3);
-  int err = fcntl(error_fd, F_DUPFD_CLOEXEC, 3);
-  if (in < 0 || out < 0 || err < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0) _exit(127);
-  // Close everything else but the exec-error pipe (close-on-exec itself):
-  // descriptors a library opened without O_CLOEXEC must not leak.
-  bool closed = (err == 3 || syscall(SYS_close_range, 3u, static_cast<unsigned>(err - 1), 0u) == 0) &&
-                syscall(SYS_close_range, static_cast<unsigned>(err + 1), ~0u, 0u) == 0;
-  for (int fd = 3; !closed && fd < max_fd; ++fd) {  // kernels before 5.9
-    if (fd != err) close(fd);
-  }
-  if (chdir("/") != 0) _exit(127);
-  execve(argv[0], argv, const_cast<char* const*>(kChildEnv));
-  int e = errno;
-  ssize_t ignored = write(err, &e, sizeof e);
-  (void)ignored;
-  _exit(127);
 }
 
 // Waits for `pid` until `deadline`; false on timeout (the child still runs).
@@ -165,33 +138,56 @@ Result<void> RunCommandWithInput(const std::vector<std::string>& argv, std::stri
   // EPIPE instead of a SIGPIPE that would kill the daemon.
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) return SysFail(program, "socketpair");
   UniqueFd ours(pair[0]), theirs(pair[1]);
-  int errpipe[2];
-  if (pipe2(errpipe, O_CLOEXEC) != 0) return SysFail(program, "pipe");
-  UniqueFd error_read(errpipe[0]), error_write(errpipe[1]);
   UniqueFd null(open("/dev/null", O_RDWR | O_CLOEXEC));
   if (!null.valid()) return SysFail(program, "/dev/null");
-
-  long open_max = sysconf(_SC_OPEN_MAX);  // not async-signal-safe: ask before fork
-  int max_fd = open_max > 0 && open_max < (1 << 20) ? static_cast<int>(open_max) : (1 << 16);
-
-  pid_t pid = fork();
-  if (pid < 0) return SysFail(program, "fork");
-  if (pid == 0) ExecChild(arg_ptrs.data(), theirs.get(), null.get(), error_write.get(), max_fd);
-  setpgid(pid, pid);  // as the child does: whichever runs first, the group exists before a kill
-  theirs = UniqueFd();
-  error_write = UniqueFd();
-  null = UniqueFd();
-
-  // The exec-error pipe closes on a successful execve, or carries errno.
-  int exec_errno = 0;
-  struct pollfd p {error_read.get(), POLLIN, 0};
-  if (poll(&p, 1, MillisLeft(deadline)) > 0) {
-    ssize_t n;
-    do n = read(error_read.get(), &exec_errno, sizeof exec_errno);
-    while (n < 0 && errno == EINTR);
-    if (n != static_cast<ssize_t>(sizeof exec_errno)) exec_errno = 0;
+  // Above 2, so that one dup2 cannot clobber the other's source when the
+  // daemon runs with 0, 1 or 2 closed.
+  for (UniqueFd* fd : {&theirs, &null}) {
+    if (fd->get() < 3) {
+      UniqueFd moved(fcntl(fd->get(), F_DUPFD_CLOEXEC, 3));
+      if (!moved.valid()) return SysFail(program, "fcntl");
+      *fd = std::move(moved);
+    }
   }
-  if (exec_errno == 0) FeedInput(ours.get(), input, deadline);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  if (posix_spawn_file_actions_init(&actions) != 0) return SysFail(program, "posix_spawn_file_actions_init");
+  if (posix_spawnattr_init(&attr) != 0) {
+    posix_spawn_file_actions_destroy(&actions);
+    return SysFail(program, "posix_spawnattr_init");
+  }
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  // Its own process group, so the timeout kills what it started too; no
+  // blocked signals, and every handler at its default (ignored ones would
+  // survive execve otherwise). Descriptors a library opened without
+  // O_CLOEXEC must not leak: everything above 2 is closed.
+  int setup = posix_spawn_file_actions_adddup2(&actions, theirs.get(), 0);
+  if (setup == 0) setup = posix_spawn_file_actions_adddup2(&actions, null.get(), 1);
+  if (setup == 0) setup = posix_spawn_file_actions_adddup2(&actions, null.get(), 2);
+  if (setup == 0) setup = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  if (setup == 0) setup = posix_spawn_file_actions_addchdir_np(&actions, "/");
+  if (setup == 0) setup = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                                             POSIX_SPAWN_SETSIGDEF);
+  if (setup == 0) setup = posix_spawnattr_setpgroup(&attr, 0);
+  if (setup == 0) setup = posix_spawnattr_setsigmask(&attr, &none);
+  if (setup == 0) setup = posix_spawnattr_setsigdefault(&attr, &all);
+  pid_t pid = -1;
+  int spawned = setup != 0 ? setup
+                           : posix_spawn(&pid, program.c_str(), &actions, &attr, arg_ptrs.data(),
+                                         const_cast<char* const*>(kChildEnv));
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (spawned != 0) {
+    // glibc reports a failed execve here (the child shares our memory
+    // until it has exec'd).
+    return Fail("command_failed", "cannot run " + program + ": " + std::strerror(spawned));
+  }
+  theirs = UniqueFd();
+  null = UniqueFd();
+  FeedInput(ours.get(), input, deadline);
   ours = UniqueFd();  // end of input
 
   int status = 0;
@@ -202,9 +198,6 @@ Result<void> RunCommandWithInput(const std::vector<std::string>& argv, std::stri
     }
     return Fail("command_timeout", program + " did not finish within " + std::to_string(timeout.count()) +
                                        " ms and was killed");
-  }
-  if (exec_errno != 0) {
-    return Fail("command_failed", "cannot run " + program + ": " + std::strerror(exec_errno));
   }
   if (status == -1) return Fail("command_failed", program + " ended, but its exit status was lost (SIGCHLD ignored?)");
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
