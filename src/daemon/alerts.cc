@@ -3,8 +3,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <set>
+#include <thread>
 
 #include "daemon/background.h"
 #include "daemon/log.h"
@@ -12,6 +16,14 @@
 #include "store/store.h"
 
 namespace keyward::daemon {
+
+namespace {
+
+// Changes waiting for a slow or stuck channel are not kept without end: the
+// audit log has every one, and the log says what was not sent.
+constexpr std::size_t kMaxPendingChanges = 10000;
+
+}  // namespace
 
 Result<Alerts> Alerts::Open(const std::string& audit_log, Notifier* notifier, std::string to) {
   auto [dir, file] = store::SplitPath(audit_log);
@@ -54,6 +66,23 @@ Message Alerts::Compose(const Change& c, const std::string& to) {
   return m;
 }
 
+Message Alerts::Compose(const std::vector<Change>& changes, const std::string& to) {
+  if (changes.size() == 1) return Compose(changes.front(), to);
+  Message m;
+  m.to = to;
+  std::set<std::string> accounts;
+  for (const Change& c : changes) accounts.insert(c.account);
+  m.subject = "keyward: " + std::to_string(changes.size()) + " changes on " +
+              (accounts.size() == 1 ? "the account " + *accounts.begin()
+                                    : std::to_string(accounts.size()) + " accounts");
+  // Each change as it would have been sent alone, one after the other.
+  for (const Change& c : changes) {
+    if (!m.body.empty()) m.body += "\n";
+    m.body += Compose(c, to).body;
+  }
+  return m;
+}
+
 void Alerts::Report(const Change& c) {
   store::AuditRecord r;
   r.time = c.time;
@@ -66,10 +95,55 @@ void Alerts::Report(const Change& c) {
   if (auto ok = store::AppendAuditRecord(dir_.get(), file_, r); !ok) {
     Log("audit log: cannot append: " + ok.error().message);
   }
-  Message m = Compose(c, to_);
+  if (pending_.size() >= kMaxPendingChanges) {
+    Log("alert for " + c.action + " on " + c.account + " not sent: " + std::to_string(pending_.size()) +
+        " changes are waiting for the alert channel already (the audit log has it)");
+    return;
+  }
+  pending_.push_back(c);
+  Poll();
+}
+
+void Alerts::Poll() {
+  if (sending_ != 0 && BackgroundJobRunning(sending_)) return;
+  sending_ = 0;
+  if (pending_.empty()) return;
+  // As many waiting changes as one message of this channel carries (one
+  // SMS holds a few), and always the first.
+  std::vector<Change> batch{pending_.front()};
+  Message m = Compose(batch, to_);
+  const std::size_t limit = notifier_->max_message_bytes();
+  while (batch.size() < std::min(pending_.size(), kMaxChangesPerAlert)) {
+    batch.push_back(pending_[batch.size()]);
+    Message more = Compose(batch, to_);
+    if (more.subject.size() + more.body.size() > limit) {
+      batch.pop_back();
+      break;
+    }
+    m = std::move(more);
+  }
+  const std::size_t n = batch.size();
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(n));
   Notifier* notifier = notifier_;
-  auto sent = RunInBackground("alert for " + c.action + " on " + c.account, [notifier, m] { return notifier->Send(m); });
-  if (!sent) Log("alert: " + sent.error().message);
+  std::string what = n == 1 ? "alert for " + batch[0].action + " on " + batch[0].account
+                            : "alert for " + std::to_string(n) + " changes";
+  auto sent = RunInBackground(what, [notifier, m] { return notifier->Send(m); });
+  if (!sent) {
+    Log("alert: " + sent.error().message);
+    return;
+  }
+  sending_ = *sent;
+}
+
+void Alerts::Drain(int seconds) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    ReapBackgroundJobs();
+    Poll();
+    if (pending_.empty() && (sending_ == 0 || !BackgroundJobRunning(sending_))) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (!pending_.empty()) Log(std::to_string(pending_.size()) + " alerts not sent before stopping (the audit log has them)");
 }
 
 }  // namespace keyward::daemon

@@ -443,7 +443,15 @@ Daemon::Daemon(const config::Config& config, Channels channels, Clocks clocks, f
       ca_(config.ca),
       krl_(config_) {}
 
-void Daemon::Tick() { krl_.Poll(); }
+void Daemon::Tick() {
+  krl_.Poll();
+  alerts_.Poll();
+}
+
+void Daemon::Drain(int seconds) {
+  alerts_.Drain(seconds);
+  WaitForBackgroundJobs(seconds);
+}
 
 Outcome Daemon::Handle(const Caller& caller, const Request& request) {
   Call call{request, caller, request.client.empty() ? "uid:" + std::to_string(caller.uid) : request.client, {}};

@@ -80,6 +80,9 @@ class Daemon {
   // Work between requests: the server's loop calls it after reaping its
   // children (a queued KRL rebuild starts once the running one has ended).
   void Tick();
+  // At stop (and in tests): the alerts still gathered are sent, and the
+  // background jobs waited for, `seconds` at most each.
+  void Drain(int seconds);
 
   const config::Config& config() const { return config_; }
   const Accounts& accounts() const { return accounts_; }

@@ -153,7 +153,7 @@ TEST_F(HandlersTest, TheWholeFlow) {
   EXPECT_EQ(twice["error"]["code"], "no_match");
 
   // The alerts and the audit log.
-  WaitForBackgroundJobs(5);
+  daemon_->Drain(5);
   std::ifstream in(messages_);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("key added to alice"), std::string::npos);
@@ -367,7 +367,7 @@ TEST_F(HandlersTest, SignCertSignsTheRoleForTheSessionsAccount) {
 
   // Recorded, reported, logged.
   EXPECT_EQ(IssuedCount(dir_ + "/ca"), 1u);
-  WaitForBackgroundJobs(5);
+  daemon_->Drain(5);
   std::string messages = ReadText(messages_);
   EXPECT_NE(messages.find("certificate signed for alice"), std::string::npos);
   EXPECT_NE(messages.find("key id: keyward:alice:login:" + std::to_string(serial)), std::string::npos);

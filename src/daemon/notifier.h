@@ -32,6 +32,9 @@ class Notifier {
   // Blocks until the message is handed over or the channel's timeout ends.
   // Safe to call from several threads at once.
   virtual Result<void> Send(const Message& message) = 0;
+  // The longest subject + body this channel carries in one message (bytes;
+  // one SMS: its character limit, which no longer UTF-8 text reaches).
+  virtual std::size_t max_message_bytes() const { return kMaxMessageBytes; }
 };
 
 // Recipient rules, checked by each channel before anything is sent (and

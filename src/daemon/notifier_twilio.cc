@@ -151,6 +151,7 @@ class TwilioNotifier final : public Notifier {
   ~TwilioNotifier() override { OPENSSL_cleanse(settings_.auth_token.data(), settings_.auth_token.size()); }
 
   std::string name() const override { return "twilio"; }
+  std::size_t max_message_bytes() const override { return kMaxSmsBodyChars; }
 
   Result<void> Send(const Message& message) override {
     if (auto ok = ValidateTwilioSettings(settings_); !ok) return ok;

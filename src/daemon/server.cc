@@ -335,7 +335,7 @@ Result<void> Server::Run(Daemon& daemon) {
   }
   UnmarkPrivateFd(listener_.get());
   listener_ = fs::UniqueFd();
-  WaitForBackgroundJobs(5);
+  daemon.Drain(5);
   sigprocmask(SIG_SETMASK, &original, nullptr);
   return {};
 }

@@ -35,8 +35,9 @@ as that unit's RuntimeDirectory= does, instead of letting keywardd make it.
 Attributes: ``dir conf_path socket_path audit_log messages_path ca_dir
 krl_path web_port keywardd web``. Methods: ``messages()`` -> [(to, body)], ``message_count()``,
 ``code_for(account, since)`` (waits for the first code to ``account`` among
-the messages after index ``since``), ``alerts(since=0)``,
-``certificate_alerts(since=0)``, ``keywardd_log()``,
+the messages after index ``since``), ``changes(since=0)``, ``alerts(since=0)``,
+``certificate_alerts(since=0)`` (one entry per change, whichever message
+carried it), ``keywardd_log()``,
 ``web_log()``, ``wait_for_log(text)``, ``rss_kib(pid)``.
 
 ``Browser(port)``: a cookie jar over http.client with ``get``, ``post``
@@ -267,11 +268,22 @@ class Stack:
                 return None, None
             time.sleep(0.05)
 
+    def changes(self, since=0):
+        """(to, block) for every change the administrator was told of, in
+        order: keywardd sends changes that come while a message is on its way
+        together, one block each, in the next message."""
+        out = []
+        for to, body in self.messages()[since:]:
+            for block in re.split(r"\n(?=keyward: (?:key|certificate) )", body):
+                if block.startswith(("keyward: key ", "keyward: certificate ")):
+                    out.append((to, block.rstrip("\n") + "\n"))
+        return out
+
     def alerts(self, since=0):
-        return [(to, body) for to, body in self.messages()[since:] if body.startswith("keyward: key ")]
+        return [(to, b) for to, b in self.changes(since) if b.startswith("keyward: key ")]
 
     def certificate_alerts(self, since=0):
-        return [(to, body) for to, body in self.messages()[since:] if body.startswith("keyward: certificate ")]
+        return [(to, b) for to, b in self.changes(since) if b.startswith("keyward: certificate ")]
 
     def audit_records(self):
         try:
