@@ -378,6 +378,21 @@ TEST_F(SafeFileTest, AppendAt) {
   EXPECT_FALSE(stdfs::exists(Path("nowhere")));
 }
 
+TEST_F(SafeFileTest, HasVisibleEntryIgnoresDotNames) {
+  auto empty = HasVisibleEntry(dirfd_.get());
+  ASSERT_TRUE(empty);
+  EXPECT_FALSE(*empty);
+  Write(".lock", "");
+  Write(".tmp-x", "");
+  auto hidden = HasVisibleEntry(dirfd_.get());
+  ASSERT_TRUE(hidden);
+  EXPECT_FALSE(*hidden) << "only dot names";
+  Write("a+b+20260101+01.pub", "");
+  auto visible = HasVisibleEntry(dirfd_.get());
+  ASSERT_TRUE(visible);
+  EXPECT_TRUE(*visible);
+}
+
 TEST_F(SafeFileTest, ListDirectoryIsInByteOrder) {
   for (const char* n : {"b", "B", "a", "!!README!!", "\xc3\xa9", "_", ".hidden", "A+1", "A+01"}) Write(n, "");
   auto names = ListDirectory(dirfd_.get());
