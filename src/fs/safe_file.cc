@@ -266,6 +266,34 @@ Result<void> AtomicReplaceAt(int dirfd, const std::string& name, std::string_vie
   return mode.sync ? SyncDirectory(dirfd) : Result<void>();
 }
 
+Result<void> RewriteCacheAt(int dirfd, const std::string& name, std::string_view content, Ownership owner,
+                            mode_t mode) {
+  UniqueFd file(openat(dirfd, name.c_str(), O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  struct stat st {};
+  bool in_place = file.valid() && fstat(file.get(), &st) == 0 && CheckRegular(st, owner, "a cache", name) &&
+                  (st.st_mode & 07777) == mode;
+  if (in_place) {
+    std::string_view rest = content;
+    off_t at = 0;
+    while (in_place && !rest.empty()) {
+      ssize_t n = pwrite(file.get(), rest.data(), rest.size(), at);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        in_place = false;
+        break;
+      }
+      rest.remove_prefix(static_cast<std::size_t>(n));
+      at += n;
+    }
+    if (in_place && ftruncate(file.get(), static_cast<off_t>(content.size())) == 0) return {};
+  }
+  // Missing, not ours, or the write failed half-way: a fresh file.
+  FileMode replace;
+  replace.mode = mode;
+  replace.sync = false;
+  return AtomicReplaceAt(dirfd, name, content, replace);
+}
+
 Result<void> CreateFileAt(int dirfd, const std::string& name, std::string_view content, mode_t mode) {
   // Written under a temporary (dot) name and renamed into place without
   // replacing anything, so that a crash never leaves a half-written file

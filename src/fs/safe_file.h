@@ -102,6 +102,16 @@ Result<std::optional<FileMode>> ExistingFileMode(int dirfd, const std::string& n
 // Replaces `name` in `dirfd` atomically with `content`.
 Result<void> AtomicReplaceAt(int dirfd, const std::string& name, std::string_view content, const FileMode& mode);
 
+// For a cache that detects a torn file itself and that is only mapped by
+// readers holding the lock its writer holds (revoked.index): rewrites the
+// file in place, unsynced, so that a change makes and frees no inode (on
+// ext4 without a journal, each freed inode slows every later create for a
+// minute). When the file is missing or not what keyward leaves (a regular
+// file of `owner`, one link, mode `mode`), it is replaced as
+// AtomicReplaceAt does instead.
+Result<void> RewriteCacheAt(int dirfd, const std::string& name, std::string_view content, Ownership owner,
+                            mode_t mode);
+
 // Creates `name` with `content`, synced: written under a temporary dot name
 // and renamed into place without replacing anything, so that no one (and no
 // crash) sees a half-written file. Fails ("exists") if `name` exists.

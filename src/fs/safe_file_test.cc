@@ -378,6 +378,39 @@ TEST_F(SafeFileTest, AppendAt) {
   EXPECT_FALSE(stdfs::exists(Path("nowhere")));
 }
 
+TEST_F(SafeFileTest, RewriteCacheKeepsTheInodeOfItsOwnFile) {
+    ASSERT_TRUE(RewriteCacheAt(dirfd_.get(), "cache", "first version, long\n", me_, 0644));
+  EXPECT_EQ(Read("cache"), "first version, long\n");
+  struct stat before {};
+  ASSERT_EQ(stat(Path("cache").c_str(), &before), 0);
+  EXPECT_EQ(before.st_mode & 07777, 0644u);
+  ASSERT_TRUE(RewriteCacheAt(dirfd_.get(), "cache", "short\n", me_, 0644));
+  EXPECT_EQ(Read("cache"), "short\n") << "the old tail is cut off";
+  ASSERT_TRUE(RewriteCacheAt(dirfd_.get(), "cache", "a longer one than before\n", me_, 0644));
+  EXPECT_EQ(Read("cache"), "a longer one than before\n");
+  struct stat after {};
+  ASSERT_EQ(stat(Path("cache").c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino) << "rewritten in place";
+
+  // Not what keyward leaves: replaced, never written through.
+  ASSERT_EQ(chmod(Path("cache").c_str(), 0600), 0);
+  ASSERT_TRUE(RewriteCacheAt(dirfd_.get(), "cache", "new\n", me_, 0644));
+  struct stat replaced {};
+  ASSERT_EQ(stat(Path("cache").c_str(), &replaced), 0);
+  EXPECT_NE(replaced.st_ino, before.st_ino);
+  EXPECT_EQ(replaced.st_mode & 07777, 0644u);
+  Write("victim", "keep me\n");
+  ASSERT_EQ(unlink(Path("cache").c_str()), 0);
+  ASSERT_EQ(link(Path("victim").c_str(), Path("cache").c_str()), 0);
+  ASSERT_TRUE(RewriteCacheAt(dirfd_.get(), "cache", "cache\n", me_, 0644));
+  EXPECT_EQ(Read("victim"), "keep me\n") << "a hard link is not written through";
+  ASSERT_EQ(unlink(Path("cache").c_str()), 0);
+  ASSERT_EQ(symlink(Path("victim").c_str(), Path("cache").c_str()), 0);
+  ASSERT_TRUE(RewriteCacheAt(dirfd_.get(), "cache", "cache\n", me_, 0644));
+  EXPECT_EQ(Read("victim"), "keep me\n") << "nor a symlink";
+  EXPECT_EQ(Read("cache"), "cache\n");
+}
+
 TEST_F(SafeFileTest, HasVisibleEntryIgnoresDotNames) {
   auto empty = HasVisibleEntry(dirfd_.get());
   ASSERT_TRUE(empty);

@@ -61,11 +61,14 @@ void AppendRecord(std::string& out, const IndexRecord& r) {
 std::string BuildIndex(std::int64_t users_mtime_ns, const std::string& rendered_sha256,
                        const std::string& previous_sha256, std::vector<IndexRecord> records,
                        std::string_view policy) {
-  std::stable_partition(records.begin(), records.end(), [](const IndexRecord& r) { return r.cert_authority; });
+  // Cert authorities first (by file), then every key by fingerprint: one
+  // sort, in place (a stable partition would allocate a copy of them all).
   auto cas = static_cast<std::size_t>(
       std::count_if(records.begin(), records.end(), [](const IndexRecord& r) { return r.cert_authority; }));
-  std::sort(records.begin() + static_cast<std::ptrdiff_t>(cas), records.end(),
-            [](const IndexRecord& a, const IndexRecord& b) { return a.fingerprint < b.fingerprint; });
+  std::sort(records.begin(), records.end(), [](const IndexRecord& a, const IndexRecord& b) {
+    if (a.cert_authority != b.cert_authority) return a.cert_authority;
+    return a.cert_authority ? a.file < b.file : a.fingerprint < b.fingerprint;
+  });
   std::string out(kMagic);
   out += std::to_string(users_mtime_ns) + " " + rendered_sha256 + " " +
          (previous_sha256.empty() ? std::string("-") : previous_sha256) + " " + std::to_string(records.size()) + " " +

@@ -369,11 +369,10 @@ Result<void> Store::RefreshRevokedCache() {
 Result<void> Store::WriteRevokedIndex(std::vector<IndexRecord> records) {
   struct stat st {};
   if (fstat(revoked_.get(), &st) != 0) return Fail("stat_failed", "cannot stat revoked/");
-  fs::FileMode mode;
-  mode.mode = 0644;
-  mode.sync = false;  // a cache, checked before use
-  return fs::AtomicReplaceAt(store_.get(), kRevokedIndexFile, BuildIndex(fs::MtimeNs(st), "-", "", std::move(records)),
-                             mode);
+  // A cache, checked before use (a torn one fails its trailer check), and
+  // mapped only under the store's lock: rewritten in place.
+  return fs::RewriteCacheAt(store_.get(), kRevokedIndexFile, BuildIndex(fs::MtimeNs(st), "-", "", std::move(records)),
+                            owner(), 0644);
 }
 
 Result<std::vector<KeyEntry>> Store::List(bool include_revoked) const {

@@ -48,10 +48,11 @@ Result<bool> FolderHoldsExactly(int dirfd, const std::vector<IndexRecord>& recor
 
 std::optional<Store::Indexed> Store::CurrentIndex(bool revoked) const {
   int dirfd = revoked ? revoked_.get() : users_.get();
-  auto text = fs::ReadFileIfExistsAt(store_.get(), revoked ? kRevokedIndexFile : kIndexFile, owner(),
-                                     kMaxAuthorizedKeysBytes, "the key index");
-  if (!text || !text->has_value()) return std::nullopt;
-  auto view = IndexView::Open(**text);
+  // Mapped, not read: the records are copied out once, by AllRecords.
+  auto mapped = fs::MappedFile::OpenIfExistsAt(store_.get(), revoked ? kRevokedIndexFile : kIndexFile, owner(),
+                                               "the key index");
+  if (!mapped || !mapped->has_value()) return std::nullopt;
+  auto view = IndexView::Open((*mapped)->view());
   if (!view) return std::nullopt;
   struct stat st {};
   if (fstat(dirfd, &st) != 0 || fs::MtimeNs(st) != view->header().users_mtime_ns) return std::nullopt;
