@@ -25,8 +25,13 @@ Run by hand, as root (not by ctest). What it does:
    user, takes the store's lock, writes the key file (or renames it into
    revoked/), re-renders authorized_keys from the 1,000 keys (temporary
    file, fsync, rename, fsync of the folder) and appends to the audit logs;
-   keywardd also appends to its own audit log and starts the alert command.
-   keyward always fsyncs: there is no switch to turn it off.
+   keywardd also appends to its own audit log (synced) and alerts the
+   administrator. keyward always fsyncs: there is no switch to turn it off.
+   The alert channel is BENCH_ALERTS: "console" (default: keywardd writes
+   the alert to its log, no process; what keywardd itself costs) or
+   "command" (the e2e notifier: /bin/sh, cat and id for each message, which
+   is what an administrator's own command costs on top; alerts that come
+   while one is being sent go together in the next message).
 5. Prints pairs per second and the p50/p90/p99/max latency of a pair, of
    add_key and of revoke_key, the CPU time keywardd and its children spent
    per pair (from /proc/PID/stat: utime, stime, cutime, cstime; a figure a
@@ -40,7 +45,7 @@ revokes it); revoked/ grows by one file per pair.
 
 Environment: KEYWARD_BUILD_DIR (keywardd, keyward; default build),
 BENCH_KEYS (1000), BENCH_PAIRS (600), BENCH_WARMUP (20), BENCH_HOME_BASE
-(/home).
+(/home), BENCH_ALERTS (console).
 """
 
 import base64
@@ -62,6 +67,7 @@ KEYS = int(os.environ.get("BENCH_KEYS", "1000"))
 PAIRS = int(os.environ.get("BENCH_PAIRS", "600"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "20"))
 HOME_BASE = os.environ.get("BENCH_HOME_BASE", "/home")
+ALERTS = os.environ.get("BENCH_ALERTS", "console")
 PREFIX = struct.pack(">I", 11) + b"ssh-ed25519" + struct.pack(">I", 32)
 
 
@@ -150,7 +156,12 @@ def main():
     try:
         with h.SystemUser("bench", home_base=home_base) as user, h.SystemUser("web", system=True) as web:
             h.write_as(user, os.path.join(user.home, ".phonenumber"), "+15555550100\n", 0o600)
-            with ks.Stack(web, web=False, settings={"session_idle": 3600}) as stack:
+            settings = {"session_idle": 3600}
+            if ALERTS == "console":
+                settings["alerts"] = {"channel": "console"}
+            elif ALERTS != "command":
+                die("BENCH_ALERTS is console or command, not %r" % ALERTS)
+            with ks.Stack(web, web=False, settings=settings) as stack:
                 render_s = prepare_store(stack, user)
                 conn = ks.Conn(stack.socket_path, timeout=60)
                 session = ks.socket_session(stack, conn, user.name, client="192.0.2.1")
@@ -177,6 +188,17 @@ def main():
                 n = active_keys(conn, session)
                 if n != KEYS:
                     die("after the run list_keys shows %d active keys, not %d" % (n, KEYS))
+                if ALERTS == "command":
+                    deadline = time.time() + 10
+                    while len(stack.alerts()) < 2 * (WARMUP + PAIRS) and time.time() < deadline:
+                        time.sleep(0.1)
+                    told = len(stack.alerts())
+                    messages = len([1 for _, body in stack.messages() if body.startswith("keyward: ")])
+                    if told != 2 * (WARMUP + PAIRS):
+                        die("the administrator was told of %d changes, not %d" % (told, 2 * (WARMUP + PAIRS)))
+                    alert_note = "%d changes told in %d alert messages" % (told, messages)
+                else:
+                    alert_note = "alerts on keywardd's console"
                 with open(os.path.join(user.home, ".ssh", "authorized_keys")) as f:
                     lines = sum(1 for line in f if line.startswith("ssh-ed25519 "))
                 if lines != KEYS:
@@ -194,12 +216,13 @@ def main():
         "### keywardd: add_key + revoke_key through the socket",
         "",
         "`sudo KEYWARD_BUILD_DIR=build bench/socket_bench.py`: an account of %d keys (home on %s), "
-        "%d timed pairs after %d untimed, one connection, one request at a time, fsync on. "
-        "`keyward render` of the %d keys took %.0f ms." % (KEYS, fs_type, PAIRS, WARMUP, KEYS, render_s * 1000),
+        "%d timed pairs after %d untimed, one connection, one request at a time, fsync on, "
+        "alert channel %s (%s). `keyward render` of the %d keys took %.0f ms." % (
+            KEYS, fs_type, PAIRS, WARMUP, ALERTS, alert_note, KEYS, render_s * 1000),
         "",
         "**%.1f pairs per second** (%.1f s for %d pairs); p99 of a pair %.1f ms." % (rate, elapsed, PAIRS, p99),
         "",
-        "CPU (user+system) of keywardd and every child it reaped (store workers, alert commands): "
+        "CPU (user+system) of keywardd and every child it reaped (store workers, alert senders): "
         "%.1f ms per pair, so at most %.0f pairs per second on one idle core if the disk kept up." % (
             cpu / PAIRS * 1000, PAIRS / cpu if cpu else float("inf")),
         "",
