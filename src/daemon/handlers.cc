@@ -200,8 +200,7 @@ Result<json> HandleVerify(Daemon& d, Call& call) {
 Result<json> HandleListKeys(Daemon& d, Call& call) {
   auto place = SessionAccount(d, call);
   if (!place) return Fail(place.error());
-  auto context = MakeStoreContext(*place, d.config().key_policy, call.client, d.clocks().wall());
-  auto keys = RunAsUser(place->account, [context] { return ListKeysWork(context); });
+  auto keys = d.StoreWork(*place, ListKeysRequest(call.client, d.clocks().wall()));
   if (!keys) return StoreFailure(call, keys.error());
   json reply = std::move(*keys);
   reply["account"] = place->account.name;
@@ -229,8 +228,7 @@ Result<json> HandleAddKey(Daemon& d, Call& call) {
   add.device = r.device;
   add.key_text = r.key;
   if (days > 0) add.expires = static_cast<std::uint64_t>(now + days * 86400);
-  auto context = MakeStoreContext(*place, d.config().key_policy, call.client, now);
-  auto added = RunAsUser(place->account, [context, add] { return AddKeyWork(context, add); });
+  auto added = d.StoreWork(*place, AddKeyRequest(call.client, now, add));
   if (!added) return StoreFailure(call, added.error());
   const std::string file = added->value("file", "");
   const std::string fingerprint = added->value("fingerprint", "");
@@ -245,12 +243,11 @@ Result<json> HandleRevokeKey(Daemon& d, Call& call) {
   auto name = store::ParseKeyFileName(r.file);
   if (!name) return Fail("bad_file", "That is not the name of a key file; pick a key from the list.");
   std::int64_t now = d.clocks().wall();
-  auto context = MakeStoreContext(*place, d.config().key_policy, call.client, now);
   const std::string file = r.file;
   // Only when a KRL is published does the revoke need the key itself (one
   // stat; nothing more when there is none).
   const bool publish = d.krl().Published();
-  auto revoked = RunAsUser(place->account, [context, file, publish] { return RevokeKeyWork(context, file, publish); });
+  auto revoked = d.StoreWork(*place, RevokeKeyRequest(call.client, now, file, publish));
   if (!revoked) return StoreFailure(call, revoked.error());
   const std::string fingerprint = revoked->value("fingerprint", "");
   d.alerts().Report({"revoke", place->account.name, name->device, file, fingerprint, r.client, now, 0, {}, {}});
@@ -446,9 +443,21 @@ Daemon::Daemon(const config::Config& config, Channels channels, Clocks clocks, f
 void Daemon::Tick() {
   krl_.Poll();
   alerts_.Poll();
+  workers_.StopIdle();
+}
+
+Result<json> Daemon::StoreWork(const AccountPlace& place, const json& request) {
+  // The worker keeps the place and the policy it was started with; a place
+  // that changed (passwd edited) gets a new worker.
+  const std::string where = std::to_string(place.account.uid) + ":" + std::to_string(place.account.gid) + ":" +
+                            place.account.home + "\n" + place.store_dir + "\n" + place.authorized_keys;
+  const key::KeyPolicy policy = config_.key_policy;
+  WorkerServe serve = [place, policy](const json& r) { return ServeStoreRequest(place, policy, r); };
+  return workers_.Ask(place.account, where, serve, request);
 }
 
 void Daemon::Drain(int seconds) {
+  workers_.StopAll();
   alerts_.Drain(seconds);
   WaitForBackgroundJobs(seconds);
 }

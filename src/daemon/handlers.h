@@ -20,6 +20,7 @@
 #include "daemon/channels.h"
 #include "daemon/krl_rebuilder.h"
 #include "daemon/protocol.h"
+#include "daemon/user_workers.h"
 #include "factor/codes.h"
 #include "factor/rate_limit.h"
 #include "factor/sessions.h"
@@ -95,6 +96,9 @@ class Daemon {
   Alerts& alerts() { return alerts_; }
   CertAuthority& ca() { return ca_; }
   KrlRebuilder& krl() { return krl_; }
+  UserWorkers& workers() { return workers_; }
+  // A store request (store_ops.h) done by the account's worker.
+  Result<nlohmann::json> StoreWork(const AccountPlace& place, const nlohmann::json& request);
   const Clocks& clocks() const { return clocks_; }
 
  private:
@@ -112,6 +116,7 @@ class Daemon {
   Alerts alerts_;
   CertAuthority ca_;
   KrlRebuilder krl_;
+  UserWorkers workers_;
 };
 
 }  // namespace keyward::daemon

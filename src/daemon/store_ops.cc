@@ -155,6 +155,50 @@ Result<json> RevokeKeyWork(const store::StoreContext& context, const std::string
   return reply;
 }
 
+json ListKeysRequest(const std::string& client, std::int64_t now) {
+  return {{"op", "list"}, {"client", client}, {"now", now}};
+}
+
+json AddKeyRequest(const std::string& client, std::int64_t now, const store::AddRequest& r) {
+  return {{"op", "add"},           {"client", client},   {"now", now},          {"owner", r.owner},
+          {"device", r.device},    {"key", r.key_text}, {"options", r.options}, {"expires", r.expires}};
+}
+
+json RevokeKeyRequest(const std::string& client, std::int64_t now, const std::string& file, bool want_key) {
+  return {{"op", "revoke"}, {"client", client}, {"now", now}, {"file", file}, {"want_key", want_key}};
+}
+
+Result<json> ServeStoreRequest(const AccountPlace& place, const key::KeyPolicy& policy, const json& request) {
+  // keywardd wrote the request; a malformed one is a bug, not an attack.
+  auto bad = [] { return Fail("internal", "a malformed request reached the worker"); };
+  if (!request.is_object() || !request.contains("op") || !request["op"].is_string() ||
+      !request.contains("client") || !request["client"].is_string() || !request.contains("now") ||
+      !request["now"].is_number_integer()) {
+    return bad();
+  }
+  const std::string op = request["op"];
+  auto context = MakeStoreContext(place, policy, request["client"].get<std::string>(),
+                                  request["now"].get<std::int64_t>());
+  try {
+    if (op == "list") return ListKeysWork(context);
+    if (op == "add") {
+      store::AddRequest add;
+      add.owner = request.at("owner").get<std::string>();
+      add.device = request.at("device").get<std::string>();
+      add.key_text = request.at("key").get<std::string>();
+      add.options = request.at("options").get<std::vector<std::string>>();
+      add.expires = request.at("expires").get<std::uint64_t>();
+      return AddKeyWork(context, add);
+    }
+    if (op == "revoke") {
+      return RevokeKeyWork(context, request.at("file").get<std::string>(), request.at("want_key").get<bool>());
+    }
+  } catch (const json::exception&) {
+    return bad();
+  }
+  return bad();
+}
+
 Error PublicStoreError(const Error& e) {
   // The file system's and the daemon's own codes: nothing the web user can
   // act on, and their messages name paths in a home folder.

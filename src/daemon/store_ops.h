@@ -1,7 +1,7 @@
-// The store operations keywardd performs for a session. Each runs in
-// RunAsUser's child, with the account's rights, through store::Store (the
-// only code that changes a store), and returns its result as JSON in the
-// protocol's shape (docs/protocol.md).
+// The store operations keywardd performs for a session. Each runs in the
+// account's worker (user_workers.h), with the account's rights, through
+// store::Store (the only code that changes a store), and returns its result
+// as JSON in the protocol's shape (docs/protocol.md).
 #pragma once
 
 #include <cstdint>
@@ -30,6 +30,15 @@ Result<nlohmann::json> AddKeyWork(const store::StoreContext& context, const stor
 // revoked key as "<type> <base64>" read back from revoked/ (for the KRL;
 // "" when it cannot be read).
 Result<nlohmann::json> RevokeKeyWork(const store::StoreContext& context, const std::string& file, bool want_key);
+
+// The requests a worker serves, one JSON object each (`client` and `now`
+// with every one): what the daemon sends, and how the worker reads it.
+nlohmann::json ListKeysRequest(const std::string& client, std::int64_t now);
+nlohmann::json AddKeyRequest(const std::string& client, std::int64_t now, const store::AddRequest& request);
+nlohmann::json RevokeKeyRequest(const std::string& client, std::int64_t now, const std::string& file, bool want_key);
+// In the worker: the operation a request names, on `place` under `policy`.
+Result<nlohmann::json> ServeStoreRequest(const AccountPlace& place, const key::KeyPolicy& policy,
+                                         const nlohmann::json& request);
 
 // The error a web user sees for a failed store operation: the parser's and
 // the policy's refusals as they are; trouble with the store's files (owner,
