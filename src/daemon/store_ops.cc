@@ -73,6 +73,8 @@ Result<store::Store> OpenForChange(const store::StoreContext& c) {
     opened = store::Store::Open(c);
     if (!opened) return opened;
   }
+  // A store keyward has rendered before owns its authorized_keys already.
+  if (opened->HasRendered()) return opened;
   auto empty = StoreIsEmpty(c);
   if (!empty) return Fail(empty.error());
   if (*empty) {

@@ -271,7 +271,7 @@ Result<void> RewriteCacheAt(int dirfd, const std::string& name, std::string_view
   UniqueFd file(openat(dirfd, name.c_str(), O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
   struct stat st {};
   bool in_place = file.valid() && fstat(file.get(), &st) == 0 && CheckRegular(st, owner, "a cache", name) &&
-                  (st.st_mode & 07777) == mode;
+                  (st.st_mode & 07777) == mode && flock(file.get(), LOCK_EX | LOCK_NB) == 0;
   if (in_place) {
     std::string_view rest = content;
     off_t at = 0;
@@ -397,23 +397,31 @@ Result<void> SyncDirectory(int dirfd) {
 }
 
 Result<std::optional<MappedFile>> MappedFile::OpenIfExistsAt(int dirfd, const std::string& name, Ownership owner,
-                                                             std::string_view what) {
+                                                             std::string_view what, bool shared_lock) {
   int fd = openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return std::optional<MappedFile>();
     return SysFail(errno == ELOOP ? "symlink" : "open_failed", what, name, errno);
   }
   UniqueFd file(fd);
+  if (shared_lock) {
+    while (flock(file.get(), LOCK_SH) != 0) {
+      if (errno != EINTR) return SysFail("lock_failed", what, name, errno);
+    }
+  }
   struct stat st {};
   if (fstat(file.get(), &st) != 0) return SysFail("stat_failed", what, name, errno);
   if (auto ok = CheckRegular(st, owner, what, name); !ok) return Fail(ok.error());
-  if (st.st_size == 0) return std::optional<MappedFile>(MappedFile(nullptr, 0));
-  void* p = mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, file.get(), 0);
+  UniqueFd lock = shared_lock ? std::move(file) : UniqueFd();
+  if (st.st_size == 0) return std::optional<MappedFile>(MappedFile(nullptr, 0, std::move(lock)));
+  void* p = mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE,
+                 shared_lock ? lock.get() : file.get(), 0);
   if (p == MAP_FAILED) return SysFail("mmap_failed", what, name, errno);
-  return std::optional<MappedFile>(MappedFile(p, static_cast<std::size_t>(st.st_size)));
+  return std::optional<MappedFile>(MappedFile(p, static_cast<std::size_t>(st.st_size), std::move(lock)));
 }
 
-MappedFile::MappedFile(MappedFile&& other) noexcept : data_(other.data_), size_(other.size_) {
+MappedFile::MappedFile(MappedFile&& other) noexcept
+    : data_(other.data_), size_(other.size_), lock_(std::move(other.lock_)) {
   other.data_ = nullptr;
   other.size_ = 0;
 }

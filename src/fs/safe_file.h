@@ -102,13 +102,16 @@ Result<std::optional<FileMode>> ExistingFileMode(int dirfd, const std::string& n
 // Replaces `name` in `dirfd` atomically with `content`.
 Result<void> AtomicReplaceAt(int dirfd, const std::string& name, std::string_view content, const FileMode& mode);
 
-// For a cache that detects a torn file itself and that is only mapped by
-// readers holding the lock its writer holds (revoked.index): rewrites the
-// file in place, unsynced, so that a change makes and frees no inode (on
-// ext4 without a journal, each freed inode slows every later create for a
-// minute). When the file is missing or not what keyward leaves (a regular
-// file of `owner`, one link, mode `mode`), it is replaced as
-// AtomicReplaceAt does instead.
+// For a cache that detects a torn file itself (keys.index, revoked.index):
+// rewrites the file in place, unsynced, so that a change makes and frees no
+// inode (on ext4 without a journal, each freed inode slows every later
+// create for a minute). Readers that do not hold the writer's own lock must
+// hold a shared flock(2) on the file while they read or map it
+// (MappedFile's `shared_lock`): the rewrite takes an exclusive one without
+// waiting, and replaces the file (rename, as AtomicReplaceAt, unsynced)
+// instead when a reader has it. It is replaced as well when the file is
+// missing or not what keyward leaves (a regular file of `owner`, one link,
+// mode `mode`).
 Result<void> RewriteCacheAt(int dirfd, const std::string& name, std::string_view content, Ownership owner,
                             mode_t mode);
 
@@ -136,8 +139,10 @@ Result<void> SyncDirectory(int dirfd);
 // map to an empty view.
 class MappedFile {
  public:
+  // `shared_lock`: holds a shared flock(2) on the file, taken before it is
+  // measured and mapped, until the mapping goes (see RewriteCacheAt).
   static Result<std::optional<MappedFile>> OpenIfExistsAt(int dirfd, const std::string& name, Ownership owner,
-                                                          std::string_view what);
+                                                          std::string_view what, bool shared_lock = false);
   MappedFile(MappedFile&& other) noexcept;
   MappedFile& operator=(MappedFile&&) = delete;
   MappedFile(const MappedFile&) = delete;
@@ -145,9 +150,10 @@ class MappedFile {
   std::string_view view() const { return {static_cast<const char*>(data_), size_}; }
 
  private:
-  MappedFile(void* data, std::size_t size) : data_(data), size_(size) {}
+  MappedFile(void* data, std::size_t size, UniqueFd lock) : data_(data), size_(size), lock_(std::move(lock)) {}
   void* data_ = nullptr;
   std::size_t size_ = 0;
+  UniqueFd lock_;  // the file, while it holds a shared lock
 };
 
 // An exclusive flock(2) held until destruction.

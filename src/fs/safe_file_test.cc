@@ -392,6 +392,24 @@ TEST_F(SafeFileTest, RewriteCacheKeepsTheInodeOfItsOwnFile) {
   ASSERT_EQ(stat(Path("cache").c_str(), &after), 0);
   EXPECT_EQ(after.st_ino, before.st_ino) << "rewritten in place";
 
+  // A reader holding a shared lock keeps its bytes: the writer replaces
+  // the file instead of waiting or writing under the reader.
+  {
+    auto reader = MappedFile::OpenIfExistsAt(dirfd_.get(), "cache", me_, "the cache", /*shared_lock=*/true);
+    ASSERT_TRUE(reader && reader->has_value());
+    EXPECT_EQ((*reader)->view(), "a longer one than before\n");
+    ASSERT_TRUE(RewriteCacheAt(dirfd_.get(), "cache", "while mapped\n", me_, 0644));
+    EXPECT_EQ((*reader)->view(), "a longer one than before\n") << "the mapped bytes did not change";
+    EXPECT_EQ(Read("cache"), "while mapped\n");
+    struct stat during {};
+    ASSERT_EQ(stat(Path("cache").c_str(), &during), 0);
+    EXPECT_NE(during.st_ino, before.st_ino) << "replaced, not rewritten";
+  }
+  ASSERT_EQ(stat(Path("cache").c_str(), &before), 0);
+  ASSERT_TRUE(RewriteCacheAt(dirfd_.get(), "cache", "after\n", me_, 0644));
+  ASSERT_EQ(stat(Path("cache").c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino) << "in place again once the reader has gone";
+
   // Not what keyward leaves: replaced, never written through.
   ASSERT_EQ(chmod(Path("cache").c_str(), 0600), 0);
   ASSERT_TRUE(RewriteCacheAt(dirfd_.get(), "cache", "new\n", me_, 0644));

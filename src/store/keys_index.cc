@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <charconv>
 
+#include "base/bytes.h"
+#include "key/crypto.h"
+
 namespace keyward::store {
 
 namespace {
@@ -26,6 +29,16 @@ std::vector<std::string_view> Split(std::string_view s, char sep, std::size_t ma
   }
   parts.push_back(s);
   return parts;
+}
+
+constexpr std::size_t kChecksumHex = 64;
+
+void AppendHex(std::string& out, const key::Sha256Digest& digest) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (std::uint8_t b : digest) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
 }
 
 tl::unexpected<Error> Corrupt(std::string why) { return Fail("bad_index", "keys.index is unusable: " + std::move(why)); }
@@ -77,7 +90,10 @@ std::string BuildIndex(std::int64_t users_mtime_ns, const std::string& rendered_
   for (const IndexRecord& r : records) bytes += r.fingerprint.size() + r.file.size() + r.line.size() + 80;
   out.reserve(bytes);
   for (const IndexRecord& r : records) AppendRecord(out, r);
-  out += "end " + std::to_string(records.size()) + "\n";
+  auto digest = key::Sha256(AsBytes(out));
+  out += "end " + std::to_string(records.size()) + " ";
+  AppendHex(out, digest);
+  out += '\n';
   return out;
 }
 
@@ -109,11 +125,18 @@ Result<IndexView> IndexView::Open(std::string_view bytes) {
   if (h[2] != "-") view.header_.previous_sha256 = std::string(h[2]);
   view.header_.policy = std::string(h[5]);
   // A torn or truncated index lacks its trailer.
-  std::string trailer = "end " + std::to_string(view.header_.count) + "\n";
-  if (bytes.size() < nl + 1 + trailer.size() || bytes.substr(bytes.size() - trailer.size()) != trailer) {
+  const std::string trailer_start = "end " + std::to_string(view.header_.count) + " ";
+  const std::size_t trailer_size = trailer_start.size() + kChecksumHex + 1;
+  if (bytes.size() < nl + 1 + trailer_size || bytes.back() != '\n' ||
+      bytes.substr(bytes.size() - trailer_size, trailer_start.size()) != trailer_start) {
     return Corrupt("the trailer is missing");
   }
-  std::string_view records = bytes.substr(nl + 1, bytes.size() - nl - 1 - trailer.size());
+  view.checksum_ = bytes.substr(bytes.size() - 1 - kChecksumHex, kChecksumHex);
+  if (view.checksum_.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
+    return Corrupt("the trailer is malformed");
+  }
+  view.hashed_ = bytes.substr(0, bytes.size() - trailer_size);
+  std::string_view records = bytes.substr(nl + 1, bytes.size() - nl - 1 - trailer_size);
   // Split off the cert-authority records, which come first.
   std::size_t pos = 0;
   for (std::size_t i = 0; i < view.header_.cert_authorities; ++i) {
@@ -124,6 +147,13 @@ Result<IndexView> IndexView::Open(std::string_view bytes) {
   view.cas_ = records.substr(0, pos);
   view.body_ = records.substr(pos);
   return view;
+}
+
+bool IndexView::Intact() const {
+  std::string hex;
+  hex.reserve(kChecksumHex);
+  AppendHex(hex, key::Sha256(AsBytes(hashed_)));
+  return hex == checksum_;
 }
 
 std::vector<IndexRecord> IndexView::CertAuthorities() const {

@@ -6,7 +6,7 @@
 //                   replaces, or -> <n> <ca> <key policy tag, or ->
 //   <fingerprint>\t<expiry>\t<inode>\t<size>\t<mtime ns>\t<file>\t<line>   (x n, by fingerprint;
 //                                                                      cert-authority lines first)
-//   end <n>
+//   end <n> <sha256 hex of every byte before this line>
 //
 // The index is only a cache: it is trusted only while users/ has the mtime
 // it records and a hit's file still has the inode, size and mtime recorded;
@@ -59,6 +59,11 @@ class IndexView {
  public:
   static Result<IndexView> Open(std::string_view bytes);
   const IndexHeader& header() const { return header_; }
+  // Whether the bytes before the trailer are the ones it names (a hash of
+  // them all: for readers that take every record, not for one lookup). An
+  // index rewritten in place and cut short by a crash may hold pages of two
+  // versions; only this tells.
+  bool Intact() const;
   // Records of cert-authority lines, which match every fingerprint.
   std::vector<IndexRecord> CertAuthorities() const;
   std::optional<IndexRecord> Find(std::string_view fingerprint) const;
@@ -69,6 +74,8 @@ class IndexView {
 
  private:
   IndexHeader header_;
+  std::string_view hashed_;    // everything before the trailer
+  std::string_view checksum_;  // the trailer's hash, hex
   std::string_view body_;  // the sorted records
   std::string_view cas_;   // the cert-authority records
 };

@@ -188,15 +188,37 @@ TEST(KeysIndex, RefusesACorruptOrTruncatedIndex) {
       {replace_first(good, " 20 1 -\n", " 20 1 - 7\n"), "a field too many"},
       {replace_first(good, " 20 1 -\n", " 20 1\n"), "a field too few"},
       {replace_first(good, " 20 1 -\n", " 20 1 \n"), "an empty policy tag"},
-      {replace_first(good, "end 20\n", "end 19\n"), "the trailer disagrees with the header"},
+      {replace_first(good, "end 20 ", "end 19 "), "the trailer disagrees with the header"},
+      {good.substr(0, good.size() - 65) + std::string(64, 'g') + "\n", "a trailer hash that is not hex"},
+      {good.substr(0, good.size() - 2) + "\n", "a short trailer hash"},
       {good + "x", "bytes after the trailer"},
-      {good.substr(0, header_end + 1) + "end 20\n", "no records though the header says 20 (1 cert authority)"},
+      {good.substr(0, header_end + 1) + "end 20 " + std::string(64, '0') + "\n",
+       "no records though the header says 20 (1 cert authority)"},
   };
   for (const auto& [bytes, why] : bad) {
     auto view = IndexView::Open(bytes);
     EXPECT_FALSE(view) << "accepted: " << why;
     if (!view) { EXPECT_EQ(view.error().code, "bad_index") << why; }
   }
+}
+
+TEST(KeysIndex, TheTrailerHashTellsAMixOfTwoVersions) {
+  std::mt19937_64 rng(12);
+  std::vector<IndexRecord> records;
+  for (std::size_t i = 0; i < 50; ++i) records.push_back(MakeRecord(MakeFingerprint(rng), i, rng));
+  const std::string old_version = BuildIndex(7, "a", "b", records);
+  auto intact = IndexView::Open(old_version);
+  ASSERT_TRUE(intact);
+  EXPECT_TRUE(intact->Intact());
+  // The same number of records, one line changed in place at the same
+  // length: the structure still reads, the hash does not match.
+  std::string mixed = old_version;
+  std::size_t at = mixed.find(records[20].line);
+  ASSERT_NE(at, std::string::npos);
+  mixed[at + records[20].line.size() - 1] ^= 1;
+  auto view = IndexView::Open(mixed);
+  ASSERT_TRUE(view) << "structurally whole";
+  EXPECT_FALSE(view->Intact());
 }
 
 TEST(KeysIndex, PolicyTagRoundTrips) {

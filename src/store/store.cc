@@ -263,12 +263,14 @@ Result<Store> Store::OpenImpl(const StoreContext& context, bool open_authorized_
 
 std::unordered_map<std::string, IndexRecord> Store::LoadFileCache(bool revoked) const {
   std::unordered_map<std::string, IndexRecord> cache;
-  // Only a cache: an unreadable or malformed one is the same as none.
-  auto text = fs::ReadFileIfExistsAt(store_.get(), revoked ? kRevokedIndexFile : kIndexFile, owner(),
-                                     kMaxAuthorizedKeysBytes, "the key cache");
-  if (!text || !text->has_value()) return cache;
-  auto view = IndexView::Open(**text);
-  if (!view) return cache;
+  // Only a cache: an unreadable, malformed or torn one is the same as none.
+  // Read without the store's lock (list_keys, sshd's lookups): under the
+  // file's shared lock, so that it is not rewritten meanwhile.
+  auto mapped = fs::MappedFile::OpenIfExistsAt(store_.get(), revoked ? kRevokedIndexFile : kIndexFile, owner(),
+                                               "the key cache", /*shared_lock=*/true);
+  if (!mapped || !mapped->has_value()) return cache;
+  auto view = IndexView::Open((*mapped)->view());
+  if (!view || !view->Intact()) return cache;
   auto records = view->AllRecords();
   if (!records) return cache;
   cache.reserve(records->size());
@@ -444,6 +446,11 @@ Result<RenderResult> Store::BuildRender(std::vector<KeyEntry>* entries_out, std:
   return r;
 }
 
+bool Store::HasRendered() const {
+  struct stat st {};
+  return fstatat(store_.get(), kIndexFile, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 Result<std::optional<std::string>> Store::ReadAuthorizedKeys() const {
   auto [dir, name] = SplitPath(context_.authorized_keys);
   return fs::ReadFileIfExistsAt(ak_dir_.get(), name, owner(), kMaxAuthorizedKeysBytes, "authorized_keys");
@@ -506,10 +513,10 @@ Result<RenderResult> Store::CommitRender(RenderResult r, std::vector<IndexRecord
   // RenderFromRecords), so the next render may trust it.
   std::string index = BuildIndex(users_mtime_ns, Hex(key::Sha256(AsBytes(r.content))), old_sha, std::move(records),
                                  key::PolicyTag(context_.policy));
-  fs::FileMode index_mode;
-  index_mode.mode = 0644;
-  index_mode.sync = false;  // a cache: readers check its trailer and fall back
-  if (auto ok = fs::AtomicReplaceAt(store_.get(), kIndexFile, index, index_mode); !ok) return Fail(ok.error());
+  // A cache: unsynced, and rewritten in place (readers without the store's
+  // lock hold a shared lock on it; those that take every record check its
+  // hash; a lookup checks each hit against its key file).
+  if (auto ok = fs::RewriteCacheAt(store_.get(), kIndexFile, index, owner(), 0644); !ok) return Fail(ok.error());
 
   if (!old->has_value() || **old != r.content) {
     fs::FileMode mode;
@@ -956,7 +963,10 @@ Result<ImportResult> Store::Import(std::string_view content, const std::string& 
 namespace keyward::store {
 
 Result<std::optional<std::string>> Store::KeysFromIndex(std::string_view fingerprint) const {
-  auto mapped = fs::MappedFile::OpenIfExistsAt(store_.get(), kIndexFile, owner(), "keys.index");
+  // The shared lock keeps a change from rewriting it under the mapping.
+  // The lookup reads O(log n) records and checks each hit against its key
+  // file, so the whole-file hash is not needed here.
+  auto mapped = fs::MappedFile::OpenIfExistsAt(store_.get(), kIndexFile, owner(), "keys.index", /*shared_lock=*/true);
   if (!mapped || !mapped->has_value()) return std::optional<std::string>();
   auto view = IndexView::Open((*mapped)->view());
   if (!view) return std::optional<std::string>();

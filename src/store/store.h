@@ -130,6 +130,11 @@ class Store {
   // match). Never writes. Uses keys.index when it is current.
   Result<std::string> KeysForSshd(std::string_view fingerprint) const;
 
+  // Whether keyward has rendered this store before (keys.index exists): its
+  // authorized_keys is then keyward's (a hand edit is kept aside at the next
+  // render). One fstatat.
+  bool HasRendered() const;
+
   // The authorized_keys content as it is on disk now, for import.
   Result<std::optional<std::string>> ReadAuthorizedKeys() const;
 

@@ -48,12 +48,15 @@ Result<bool> FolderHoldsExactly(int dirfd, const std::vector<IndexRecord>& recor
 
 std::optional<Store::Indexed> Store::CurrentIndex(bool revoked) const {
   int dirfd = revoked ? revoked_.get() : users_.get();
-  // Mapped, not read: the records are copied out once, by AllRecords.
+  // Mapped, not read: the records are copied out once, by AllRecords. No
+  // shared lock: the store's lock, held, keeps every writer out.
   auto mapped = fs::MappedFile::OpenIfExistsAt(store_.get(), revoked ? kRevokedIndexFile : kIndexFile, owner(),
                                                "the key index");
   if (!mapped || !mapped->has_value()) return std::nullopt;
   auto view = IndexView::Open((*mapped)->view());
-  if (!view) return std::nullopt;
+  // Its lines go into authorized_keys as they are: a file torn by a crash
+  // during an in-place rewrite must not be taken.
+  if (!view || !view->Intact()) return std::nullopt;
   struct stat st {};
   if (fstat(dirfd, &st) != 0 || fs::MtimeNs(st) != view->header().users_mtime_ns) return std::nullopt;
   auto records = view->AllRecords();

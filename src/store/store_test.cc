@@ -536,6 +536,50 @@ TEST_F(StoreTest, ChangesThroughTheIndexesAgreeWithAFullRender) {
   EXPECT_TRUE(c->matches) << c->diff;
 }
 
+// The indexes are caches rewritten in place: a change makes no new inode
+// for them (only authorized_keys, which sshd reads without a lock, is
+// replaced by rename).
+TEST_F(StoreTest, AChangeRewritesTheIndexesInPlace) {
+  Store st = InitAndOpen();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(st.Add(Req(Ed25519(800 + static_cast<std::uint64_t>(i)), "erin@example.com", "d" + std::to_string(i))));
+  }
+  ASSERT_TRUE(st.Revoke(*ParseSelector({"erin@example.com", "d0"})));
+  struct stat index_before {}, revoked_before {}, ak_before {};
+  ASSERT_EQ(stat(S("keys.index").c_str(), &index_before), 0);
+  ASSERT_EQ(stat(S("revoked.index").c_str(), &revoked_before), 0);
+  ASSERT_EQ(stat(ctx_.authorized_keys.c_str(), &ak_before), 0);
+  ASSERT_TRUE(st.Add(Req(Ed25519(810), "erin@example.com", "d10")));
+  struct stat ak_after {};
+  ASSERT_EQ(stat(ctx_.authorized_keys.c_str(), &ak_after), 0);
+  // (The new file exists before the old one goes, so their numbers differ;
+  // after two changes the first number may come back.)
+  EXPECT_NE(ak_after.st_ino, ak_before.st_ino) << "authorized_keys is replaced";
+  ASSERT_TRUE(st.Revoke(*ParseSelector({"erin@example.com", "d1"})));
+  struct stat index_after {}, revoked_after {};
+  ASSERT_EQ(stat(S("keys.index").c_str(), &index_after), 0);
+  ASSERT_EQ(stat(S("revoked.index").c_str(), &revoked_after), 0);
+  EXPECT_EQ(index_after.st_ino, index_before.st_ino);
+  EXPECT_EQ(revoked_after.st_ino, revoked_before.st_ino);
+  auto c = st.Check();
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->matches) << c->diff;
+  // A torn index (one byte of a record changed, as a crash in the middle of
+  // a rewrite can leave) is not trusted: the next change goes the slow way
+  // and renders from the key files.
+  std::string index = Read(S("keys.index"));
+  std::size_t at = index.find(Ed25519Base64(810));
+  ASSERT_NE(at, std::string::npos);
+  index[at + 20] = index[at + 20] == 'A' ? 'B' : 'A';
+  Write(S("keys.index"), index);
+  ASSERT_TRUE(st.Add(Req(Ed25519(811), "erin@example.com", "d11")));
+  std::string ak = Read(ctx_.authorized_keys);
+  EXPECT_NE(ak.find(Ed25519Base64(810)), std::string::npos) << "the file's key, not the torn record's";
+  c = st.Check();
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->matches) << c->diff;
+}
+
 TEST_F(StoreTest, RevokeByOwnerAndDeviceTakesEveryMatchingKey) {
   Store st = InitAndOpen();
   ASSERT_TRUE(st.Add(Req(Ed25519(1))));
